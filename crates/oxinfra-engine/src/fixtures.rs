@@ -1,0 +1,330 @@
+//! Runs pyinfra-format fixtures (`operations/<mod>.<op>/*.json|yaml`,
+//! `facts/<mod>.<Fact>/*.json|yaml`) through the operation and fact registries, with
+//! the rules of pyinfra's own harness: fixture facts keyed by `k=v` argument strings, a
+//! virtual local file system rooted at `/`, `a-timestamp` as the backup timestamp, and
+//! commands encoded as strings, `{raw, masked}` pairs or `["upload", src, dest]` lists.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use oxinfra_core::command::UploadSource;
+use oxinfra_core::{Command, FactKey, FactSource, LocalFiles, Missing};
+use oxinfra_operations::Plan;
+use serde_json::{Map, Value, json};
+
+/// What became of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// As expected.
+    Passed,
+    /// Not as expected, with a short explanation.
+    Failed(String),
+    /// The operation or fact is not in the registry.
+    NotImplemented,
+    /// The case is for another platform (`require_platform`).
+    Skipped,
+}
+
+/// One case and its outcome.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// `operations` or `facts`.
+    pub kind: &'static str,
+    /// The operation or fact name (the case's folder).
+    pub group: String,
+    /// The case file.
+    pub path: PathBuf,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Runs every case under `root` (which holds `operations/` and `facts/`).
+pub fn run_directory(root: &Path) -> io::Result<Vec<CaseResult>> {
+    let mut results = Vec::new();
+    for kind in ["operations", "facts"] {
+        let folder = root.join(kind);
+        if !folder.is_dir() {
+            continue;
+        }
+        let mut groups: Vec<PathBuf> = std::fs::read_dir(&folder)?.map(|entry| entry.map(|entry| entry.path())).collect::<Result<_, _>>()?;
+        groups.sort();
+        for group_path in groups.into_iter().filter(|path| path.is_dir()) {
+            let group = group_path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let mut cases: Vec<PathBuf> = std::fs::read_dir(&group_path)?.map(|entry| entry.map(|entry| entry.path())).collect::<Result<_, _>>()?;
+            cases.retain(|path| matches!(path.extension().and_then(|ext| ext.to_str()), Some("json" | "yaml" | "yml")));
+            cases.sort();
+            for path in cases {
+                let outcome = run_case(kind, &group, &path);
+                results.push(CaseResult { kind, group: group.clone(), path, outcome });
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Runs one case file.
+pub fn run_case(kind: &str, group: &str, path: &Path) -> Outcome {
+    let case = match load_case(path) {
+        Ok(case) => case,
+        Err(message) => return Outcome::Failed(message),
+    };
+    if kind == "operations" { run_operation_case(group, &case) } else { run_fact_case(group, &case) }
+}
+
+/// Reads a case; JSON with trailing commas is accepted, as pyinfra reads them with YAML.
+pub fn load_case(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    serde_yaml_ng::from_str::<Value>(&text).map_err(|error| format!("cannot parse {}: {error}", path.display()))
+}
+
+/// Decodes pyinfra-testing's value markers (`datetime:`, `path:`, `io:`, `["set:", ...]`).
+pub fn decode_value(value: &Value) -> Value {
+    match value {
+        Value::String(text) => {
+            if let Some(rest) = text.strip_prefix("datetime:") {
+                Value::String(rest.to_owned())
+            } else if let Some(rest) = text.strip_prefix("path:") {
+                Value::String(rest.to_owned())
+            } else if let Some(rest) = text.strip_prefix("io:") {
+                json!({ "content": rest })
+            } else {
+                value.clone()
+            }
+        }
+        Value::Array(items) if items.first().and_then(Value::as_str) == Some("set:") => {
+            Value::Array(items[1..].iter().map(decode_value).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(decode_value).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(key, item)| (key.clone(), decode_value(item))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Fixture facts: `{"files.File": {"path=/x": value}}`, or the whole value for facts
+/// called without arguments.
+struct FixtureFacts<'a> {
+    facts: &'a Map<String, Value>,
+}
+
+impl FactSource for FixtureFacts<'_> {
+    fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
+        let missing = || Missing(key.clone());
+        let by_name = self.facts.get(&key.name).ok_or_else(missing)?;
+        if key.arguments.is_empty() {
+            return Ok(decode_value(by_name));
+        }
+        by_name.get(&key.arguments).map(decode_value).ok_or_else(missing)
+    }
+}
+
+/// The fixture's virtual local file system, rooted at `/`.
+#[derive(Default)]
+struct VirtualFiles {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    dirs: BTreeSet<PathBuf>,
+}
+
+impl VirtualFiles {
+    fn from_case(local_files: Option<&Value>) -> Self {
+        let mut virtual_files = Self::default();
+        virtual_files.dirs.insert(PathBuf::from("/"));
+        if let Some(tree) = local_files {
+            virtual_files.add_tree(Path::new("/"), tree);
+        }
+        virtual_files
+    }
+
+    fn add_tree(&mut self, base: &Path, tree: &Value) {
+        if let Some(files) = tree.get("files").and_then(Value::as_object) {
+            for (name, content) in files {
+                let content = content.as_str().unwrap_or("_test_data_");
+                self.files.insert(base.join(name), content.as_bytes().to_vec());
+            }
+        }
+        if let Some(dirs) = tree.get("dirs").and_then(Value::as_object) {
+            for (name, subtree) in dirs {
+                let path = base.join(name);
+                self.dirs.insert(path.clone());
+                self.add_tree(&path, subtree);
+            }
+        }
+    }
+}
+
+impl LocalFiles for VirtualFiles {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("No such file: {}", path.display())))
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.dirs.contains(path)
+    }
+
+    fn walk_files(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        Ok(self.files.keys().filter(|file| file.starts_with(path)).cloned().collect())
+    }
+}
+
+/// Encodes a command as pyinfra-testing compares it.
+pub fn encode_command(command: &Command) -> Value {
+    match command {
+        Command::Shell { command } => {
+            let (raw, masked) = (command.raw_value(), command.masked_value());
+            if raw == masked { Value::String(raw) } else { json!({ "raw": raw, "masked": masked }) }
+        }
+        Command::Upload { source, dest } => {
+            let source = match source {
+                UploadSource::Path(path) => path.display().to_string(),
+                UploadSource::Content(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            };
+            json!(["upload", source, dest])
+        }
+        Command::Download { src, dest } => json!(["download", src, dest.display().to_string()]),
+        Command::Function { name, .. } => json!([name]),
+    }
+}
+
+/// Maps a case's `args` and `kwargs` onto the operation's parameter names.
+fn keyword_arguments(params: &[&str], case: &Value) -> Result<Map<String, Value>, String> {
+    let mut arguments = Map::new();
+    if let Some(args) = case.get("args").and_then(Value::as_array) {
+        if args.len() > params.len() {
+            return Err(format!("{} positional arguments for {} parameters", args.len(), params.len()));
+        }
+        for (name, value) in params.iter().zip(args) {
+            arguments.insert((*name).to_owned(), decode_value(value));
+        }
+    }
+    if let Some(kwargs) = case.get("kwargs").and_then(Value::as_object) {
+        for (name, value) in kwargs {
+            arguments.insert(name.clone(), decode_value(value));
+        }
+    }
+    Ok(arguments)
+}
+
+fn run_operation_case(group: &str, case: &Value) -> Outcome {
+    let Some(operation) = oxinfra_operations::find(group) else {
+        return Outcome::NotImplemented;
+    };
+    if let Some(platforms) = case.get("require_platform").and_then(Value::as_array) {
+        if !platforms.iter().any(|platform| platform.as_str() == Some("Linux")) {
+            return Outcome::Skipped;
+        }
+    }
+    let arguments = match keyword_arguments(operation.params, case) {
+        Ok(arguments) => arguments,
+        Err(message) => return Outcome::Failed(message),
+    };
+    let empty = Map::new();
+    let mut facts = FixtureFacts { facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty) };
+    let local_files = VirtualFiles::from_case(case.get("local_files"));
+    let mut plan = Plan::new(&mut facts, &local_files, PathBuf::from("/"), "a-timestamp".to_owned());
+    let result = (operation.plan)(&arguments, &mut plan);
+
+    if let Some(expected) = case.get("exception") {
+        let names: Vec<&str> = match (expected.get("name"), expected.get("names")) {
+            (Some(name), _) => name.as_str().into_iter().collect(),
+            (None, Some(names)) => names.as_array().map(|names| names.iter().filter_map(Value::as_str).collect()).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let message = expected.get("message").and_then(Value::as_str);
+        return match result {
+            Err(error) if names.contains(&error.class_name()) && message.is_none_or(|message| message == error.to_string()) => Outcome::Passed,
+            Err(error) => Outcome::Failed(format!("expected {names:?}: {message:?}\n     got {}: {error}", error.class_name())),
+            Ok(()) => Outcome::Failed(format!("expected {names:?}: {message:?}, got no error")),
+        };
+    }
+    if let Err(error) = result {
+        return Outcome::Failed(format!("{}: {error}", error.class_name()));
+    }
+    let got: Vec<Value> = plan.commands.iter().map(encode_command).collect();
+    let expected: Vec<Value> = case.get("commands").and_then(Value::as_array).cloned().unwrap_or_default();
+    if got != expected {
+        return Outcome::Failed(command_diff(&expected, &got));
+    }
+    if got.is_empty() {
+        if let Some(description) = case.get("noop_description").and_then(Value::as_str) {
+            if plan.noop_reason.as_deref() != Some(description) {
+                return Outcome::Failed(format!("noop: expected {description:?}, got {:?}", plan.noop_reason));
+            }
+        }
+    }
+    Outcome::Passed
+}
+
+fn command_diff(expected: &[Value], got: &[Value]) -> String {
+    let render = |values: &[Value]| values.iter().map(|value| format!("{value}\n")).collect::<String>();
+    let (expected, got) = (render(expected), render(got));
+    similar::TextDiff::from_lines(&expected, &got).unified_diff().header("expected", "got").to_string()
+}
+
+fn run_fact_case(group: &str, case: &Value) -> Outcome {
+    let Some(fact) = oxinfra_facts::find(group) else {
+        return Outcome::NotImplemented;
+    };
+    let (positional, keyword) = match case.get("arg").map(decode_value) {
+        None => (Vec::new(), Map::new()),
+        Some(Value::Array(items)) => (items, Map::new()),
+        Some(Value::Object(map)) => (Vec::new(), map),
+        Some(scalar) => (vec![scalar], Map::new()),
+    };
+    let arguments = match oxinfra_facts::bind_arguments(fact, &positional, &keyword) {
+        Ok(arguments) => arguments,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let mut problems = Vec::new();
+    if let Some(expected) = case.get("command").and_then(Value::as_str) {
+        let got = (fact.command)(&arguments).raw_value();
+        if got != expected {
+            problems.push(format!("command:\n  expected {expected}\n       got {got}"));
+        }
+    }
+    if let Some(expected) = case.get("requires_command") {
+        let got = fact.requires_command.map(|requires| requires(&arguments));
+        if got.as_deref() != expected.as_str() {
+            problems.push(format!("requires_command: expected {expected}, got {got:?}"));
+        }
+    }
+    let output: Vec<String> = match case.get("output") {
+        Some(Value::String(text)) => text.lines().map(str::to_owned).collect(),
+        Some(Value::Array(lines)) => lines.iter().map(|line| line.as_str().map_or_else(|| line.to_string(), str::to_owned)).collect(),
+        _ => Vec::new(),
+    };
+    let expected = case.get("fact").map(decode_value).unwrap_or(Value::Null);
+    match (fact.process)(&arguments, &output) {
+        Ok(got) if json_equal(&got, &expected) => {}
+        Ok(got) => problems.push(format!("fact:\n  expected {expected}\n       got {got}")),
+        Err(error) => problems.push(error.to_string()),
+    }
+    if problems.is_empty() { Outcome::Passed } else { Outcome::Failed(problems.join("\n")) }
+}
+
+/// Equality that treats `644` and `644.0` alike, as Python's `==` does.
+fn json_equal(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_equal(x, y)),
+        (Value::Object(a), Value::Object(b)) => a.len() == b.len() && a.iter().all(|(key, x)| b.get(key).is_some_and(|y| json_equal(x, y))),
+        _ => left == right,
+    }
+}
+
+/// Pass counts per group: `(group, passed, failed)`, implemented groups only.
+pub fn group_counts(results: &[CaseResult]) -> Vec<(String, usize, usize)> {
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for result in results {
+        let entry = counts.entry(result.group.clone()).or_default();
+        match result.outcome {
+            Outcome::Passed => entry.0 += 1,
+            Outcome::Failed(_) => entry.1 += 1,
+            Outcome::NotImplemented | Outcome::Skipped => {}
+        }
+    }
+    counts.into_iter().filter(|(_, (passed, failed))| passed + failed > 0).map(|(group, (passed, failed))| (group, passed, failed)).collect()
+}

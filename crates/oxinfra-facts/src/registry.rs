@@ -1,0 +1,165 @@
+//! The fact registry: every fact oxinfra has, its parameters with their defaults,
+//! and binding call arguments to them the way Python binds `command()`'s signature.
+
+use oxinfra_core::{FactKey, StringCommand};
+use serde_json::{Map, Value};
+
+use crate::{files, server};
+
+/// Why a fact could not be built or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactError {
+    /// No fact of that name.
+    #[error("no fact named `{0}`")]
+    Unknown(String),
+    /// The arguments do not fit the fact's parameters.
+    #[error("fact `{fact}`: {message}")]
+    Arguments {
+        /// The fact's name.
+        fact: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The output could not be understood (pyinfra's `FactProcessError`).
+    #[error("could not process fact `{fact}`: {message}")]
+    Process {
+        /// The fact's name.
+        fact: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One parameter of a fact's `command()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// The parameter's name.
+    pub name: &'static str,
+    /// Its default as JSON text (`"null"`, `"false"`), or `None` when it is required.
+    pub default: Option<&'static str>,
+}
+
+impl Param {
+    /// A required parameter.
+    pub const fn required(name: &'static str) -> Self {
+        Self { name, default: None }
+    }
+
+    /// A parameter with a default, given as JSON text.
+    pub const fn optional(name: &'static str, default: &'static str) -> Self {
+        Self { name, default: Some(default) }
+    }
+}
+
+/// A fact: how to read it and how to understand what was read.
+#[derive(Debug, Clone, Copy)]
+pub struct FactDef {
+    /// `module.Class`, as pyinfra names it.
+    pub name: &'static str,
+    /// The parameters of pyinfra's `command()`, in order.
+    pub params: &'static [Param],
+    /// The command, from the bound arguments.
+    pub command: fn(&Map<String, Value>) -> StringCommand,
+    /// The binary that must exist for the command to work, if any.
+    pub requires_command: Option<fn(&Map<String, Value>) -> String>,
+    /// Parses the command's standard output lines (only called when there are some).
+    pub process: fn(&Map<String, Value>, &[String]) -> Result<Value, FactError>,
+    /// The value when the command printed nothing, failed, or needs a missing binary.
+    pub default: fn() -> Value,
+    /// The shell the command must run in, if not the operation's.
+    pub shell_executable: Option<&'static str>,
+}
+
+impl FactDef {
+    /// The key of this fact read with already bound `arguments`.
+    pub fn key(&self, arguments: &Map<String, Value>) -> FactKey {
+        FactKey::new(self.name, arguments)
+    }
+}
+
+/// Every fact oxinfra has.
+pub fn registry() -> &'static [FactDef] {
+    static REGISTRY: std::sync::OnceLock<Vec<FactDef>> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| [files::FACTS, server::FACTS].concat())
+}
+
+/// The fact called `name`.
+pub fn find(name: &str) -> Option<&'static FactDef> {
+    registry().iter().find(|fact| fact.name == name)
+}
+
+/// Binds positional and keyword arguments to the fact's parameters, filling defaults,
+/// as Python's `getcallargs` does.
+pub fn bind_arguments(fact: &FactDef, positional: &[Value], keyword: &Map<String, Value>) -> Result<Map<String, Value>, FactError> {
+    let error = |message: String| FactError::Arguments { fact: fact.name.to_owned(), message };
+    if positional.len() > fact.params.len() {
+        return Err(error(format!("takes {} arguments but {} were given", fact.params.len(), positional.len())));
+    }
+    for name in keyword.keys() {
+        if !fact.params.iter().any(|param| param.name == name) {
+            return Err(error(format!("got an unexpected keyword argument `{name}`")));
+        }
+    }
+    let mut bound = Map::new();
+    for (index, param) in fact.params.iter().enumerate() {
+        let value = if let Some(value) = positional.get(index) {
+            if keyword.contains_key(param.name) {
+                return Err(error(format!("got multiple values for argument `{}`", param.name)));
+            }
+            value.clone()
+        } else if let Some(value) = keyword.get(param.name) {
+            value.clone()
+        } else if let Some(default) = param.default {
+            serde_json::from_str(default).map_err(|source| error(format!("bad default for `{}`: {source}", param.name)))?
+        } else {
+            return Err(error(format!("missing required argument `{}`", param.name)));
+        };
+        bound.insert(param.name.to_owned(), value);
+    }
+    Ok(bound)
+}
+
+/// The key of fact `name` called with keyword arguments, defaults filled in. For
+/// operations, which always know the fact exists.
+pub fn key(name: &str, keyword: &[(&str, Value)]) -> FactKey {
+    let keyword: Map<String, Value> = keyword.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
+    match find(name).map(|fact| bind_arguments(fact, &[], &keyword)) {
+        Some(Ok(bound)) => FactKey::new(name, &bound),
+        _ => FactKey::new(name, &keyword),
+    }
+}
+
+/// A string argument, or empty when absent or not a string.
+pub fn string_argument<'a>(arguments: &'a Map<String, Value>, name: &str) -> &'a str {
+    arguments.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A boolean argument, false when absent.
+pub fn bool_argument(arguments: &Map<String, Value>, name: &str) -> bool {
+    arguments.get(name).and_then(Value::as_bool).unwrap_or_default()
+}
+
+/// A fact's output joined into one text, as pyinfra's default `process`.
+pub fn joined(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
+    Ok(Value::String(output.join("\n")))
+}
+
+/// The first line of output, stripped, as pyinfra's single-line facts.
+pub fn first_line(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
+    Ok(Value::String(output.first().map(|line| line.trim().to_owned()).unwrap_or_default()))
+}
+
+/// `None` as a fact default.
+pub fn default_none() -> Value {
+    Value::Null
+}
+
+/// `[]` as a fact default.
+pub fn default_list() -> Value {
+    Value::Array(Vec::new())
+}
+
+/// `{}` as a fact default.
+pub fn default_dict() -> Value {
+    Value::Object(Map::new())
+}

@@ -1,0 +1,6 @@
+//! Facts of `pyinfra/facts/server.py`: host name, OS, architecture, users, commands.
+
+use crate::registry::FactDef;
+
+/// The facts of this module.
+pub const FACTS: &[FactDef] = &[];
