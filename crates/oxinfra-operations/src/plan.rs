@@ -58,6 +58,9 @@ pub struct Plan<'a> {
     pub timestamp: String,
     /// Whether to record content changes for `--diff` (may read extra facts).
     pub want_diff: bool,
+    /// The host's folder for temporary files (pyinfra's `_temp_dir` or `TmpDir`);
+    /// `None` in fixtures, where every temporary file is `_tempfile_`.
+    pub temp_dir: Option<String>,
     /// The commands, in order.
     pub commands: Vec<Command>,
     /// Why nothing needs doing, when an operation says so.
@@ -69,7 +72,7 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// An empty plan reading facts from `facts` and local files from `local_files`.
     pub fn new(facts: &'a mut dyn FactSource, local_files: &'a dyn LocalFiles, deploy_dir: PathBuf, timestamp: String) -> Self {
-        Self { facts, local_files, deploy_dir, timestamp, want_diff: false, commands: Vec::new(), noop_reason: None, diffs: Vec::new() }
+        Self { facts, local_files, deploy_dir, timestamp, want_diff: false, temp_dir: None, commands: Vec::new(), noop_reason: None, diffs: Vec::new() }
     }
 
     /// Reads a fact, by name and keyword arguments (defaults are filled in).
@@ -101,6 +104,20 @@ impl<'a> Plan<'a> {
     /// Records why nothing needs doing (pyinfra's `host.noop`).
     pub fn noop(&mut self, reason: impl Into<String>) {
         self.noop_reason = Some(reason.into());
+    }
+
+    /// A temporary file name on the host derived from `seed`, as pyinfra's
+    /// `state.get_temp_filename`: `<temp dir>/pyinfra-<sha1 of seed>`.
+    pub fn temp_filename(&self, seed: &str) -> String {
+        use sha1::Digest;
+        match &self.temp_dir {
+            None => "_tempfile_".to_owned(),
+            Some(directory) => {
+                let digest = sha1::Sha1::digest(seed.as_bytes());
+                let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+                format!("{}/pyinfra-{hex}", directory.trim_end_matches('/'))
+            }
+        }
     }
 
     /// Whether the plan changes anything.

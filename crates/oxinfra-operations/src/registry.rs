@@ -20,7 +20,7 @@ pub struct OperationDef {
 /// Every operation planned in Rust.
 pub fn registry() -> &'static [OperationDef] {
     static REGISTRY: std::sync::OnceLock<Vec<OperationDef>> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| [files::OPERATIONS, server::OPERATIONS].concat())
+    REGISTRY.get_or_init(|| [files::paths::OPERATIONS, files::lines::OPERATIONS, server::OPERATIONS].concat())
 }
 
 /// The operation called `name`.

@@ -1,0 +1,5 @@
+//! Operations of `pyinfra/operations/files.py`, split into families: paths (files,
+//! directories, links, uploads and downloads) and lines (line, replace and block edits).
+
+pub mod lines;
+pub mod paths;
