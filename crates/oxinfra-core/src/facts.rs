@@ -9,19 +9,49 @@ use serde_json::{Map, Value};
 
 use crate::pyrepr::python_str;
 
-/// A fact and the arguments it is read with, defaults included.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A fact and the arguments it is read with, defaults included. Two keys are equal
+/// when their names and printed arguments are.
+#[derive(Clone, Debug)]
 pub struct FactKey {
     /// `module.Class`, as pyinfra names it (`files.File`).
     pub name: String,
     /// The arguments, as pyinfra prints them: `k=str(v)` sorted by key, joined with `, `.
     pub arguments: String,
+    /// The arguments themselves, to build the fact's command from.
+    pub values: Map<String, Value>,
 }
 
 impl FactKey {
     /// The key of fact `name` read with `arguments` (all of them, defaults included).
     pub fn new(name: &str, arguments: &Map<String, Value>) -> Self {
-        Self { name: name.to_owned(), arguments: arguments_key(arguments) }
+        Self { name: name.to_owned(), arguments: arguments_key(arguments), values: arguments.clone() }
+    }
+}
+
+impl PartialEq for FactKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.arguments == other.arguments
+    }
+}
+
+impl Eq for FactKey {}
+
+impl std::hash::Hash for FactKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.arguments.hash(state);
+    }
+}
+
+impl PartialOrd for FactKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FactKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.name, &self.arguments).cmp(&(&other.name, &other.arguments))
     }
 }
 

@@ -328,3 +328,13 @@ pub fn group_counts(results: &[CaseResult]) -> Vec<(String, usize, usize)> {
     }
     counts.into_iter().filter(|(_, (passed, failed))| passed + failed > 0).map(|(group, (passed, failed))| (group, passed, failed)).collect()
 }
+
+/// Every operation of the registry with its parameter names.
+pub fn operation_registry_params() -> Vec<(String, Vec<String>)> {
+    oxinfra_operations::registry().iter().map(|operation| (operation.name.to_owned(), operation.params.iter().map(|param| (*param).to_owned()).collect())).collect()
+}
+
+/// Every fact name of the registry.
+pub fn fact_registry_names() -> Vec<String> {
+    oxinfra_facts::registry().iter().map(|fact| fact.name.to_owned()).collect()
+}

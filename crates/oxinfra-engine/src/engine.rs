@@ -1,0 +1,893 @@
+//! The run itself: connecting, planning against batched and cached facts, executing
+//! operation by operation across hosts in parallel (or `--serial`, `--no-wait`),
+//! failure handling, and the summaries. The Python front registers operations during
+//! prepare; everything after that happens here, entering Python only through
+//! [`Hooks`] for code the user wrote in Python.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use oxinfra_core::command::UploadSource;
+use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFiles};
+use oxinfra_operations::{FileDiff, OperationError, Plan};
+use serde_json::{Map, Value, json};
+
+use crate::facts::{CacheSource, FactCache, FactFetchError, fetch, privilege_context};
+use crate::hooks::Hooks;
+use crate::output::{Printer, Tone};
+use crate::state::{HostResult, OperationArguments, OperationCall, OperationKind, OperationMeta, Operations, StateError};
+
+/// How a run behaves, from the CLI or the embedding program.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Where relative local paths of the deploy resolve.
+    pub deploy_dir: PathBuf,
+    /// `--diff`: show content changes.
+    pub diff: bool,
+    /// `-v` count.
+    pub verbosity: u8,
+    /// `--parallel`: hosts at once (0: all).
+    pub parallel: usize,
+    /// `--fail-percent`.
+    pub fail_percent: Option<f64>,
+    /// Stream every command's output (the `exec` form).
+    pub print_output: bool,
+}
+
+/// How operations are spread over hosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Operation by operation, hosts in parallel.
+    Default,
+    /// `--serial`: host by host, all operations on one host then the next.
+    Serial,
+    /// `--no-wait`: every host runs all its operations without waiting for the others.
+    NoWait,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Every host failed.
+    #[error("No hosts remaining!")]
+    NoHostsRemaining,
+    /// More hosts failed than `--fail-percent` allows.
+    #[error("Over {limit}% of hosts failed ({actual}%)")]
+    FailPercent {
+        /// The allowed percentage.
+        limit: f64,
+        /// The failed percentage.
+        actual: u32,
+    },
+    /// Registration or ordering failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Python code the user wrote raised at execute time.
+    #[error("{0}")]
+    Python(String),
+    /// A nested operation failed.
+    #[error("Error in nested operation: {0}")]
+    Nested(String),
+}
+
+/// One host of the run.
+pub struct HostEntry {
+    /// Its inventory name.
+    pub name: String,
+    connector: Arc<dyn Connector>,
+    facts: Mutex<FactCache>,
+}
+
+#[derive(Debug, Default)]
+struct HostStatus {
+    activated: BTreeSet<usize>,
+    active: BTreeSet<usize>,
+    failed: BTreeSet<usize>,
+}
+
+/// A run in progress.
+pub struct Engine {
+    settings: Settings,
+    /// The human output.
+    pub printer: Printer,
+    hosts: Vec<HostEntry>,
+    operations: Mutex<Operations>,
+    hooks: RwLock<Option<Arc<dyn Hooks>>>,
+    status: Mutex<HostStatus>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What planning a built-in operation on a host gave.
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// The commands.
+    pub commands: Vec<Command>,
+    /// Why nothing is needed.
+    pub noop_reason: Option<String>,
+    /// Content changes for `--diff`.
+    pub diffs: Vec<FileDiff>,
+}
+
+/// Why a built-in operation could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The operation refused its arguments or the host's state.
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    /// A fact could not be read.
+    #[error(transparent)]
+    Fact(#[from] FactFetchError),
+    /// No such operation.
+    #[error("no operation named `{0}`")]
+    Unknown(String),
+}
+
+/// The backup timestamp pyinfra uses (`%y%m%d%H%M`).
+fn timestamp() -> String {
+    chrono::Local::now().format("%y%m%d%H%M").to_string()
+}
+
+impl Engine {
+    /// A run over `hosts` (name and connector each).
+    pub fn new(settings: Settings, hosts: Vec<(String, Arc<dyn Connector>)>) -> Self {
+        let width = hosts.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
+        let count = hosts.len();
+        let hosts = hosts.into_iter().map(|(name, connector)| HostEntry { name, connector, facts: Mutex::new(FactCache::default()) }).collect();
+        Self {
+            settings,
+            printer: Printer::new(width),
+            hosts,
+            operations: Mutex::new(Operations::new(count)),
+            hooks: RwLock::new(None),
+            status: Mutex::new(HostStatus::default()),
+        }
+    }
+
+    /// Sets the Python callbacks.
+    pub fn set_hooks(&self, hooks: Arc<dyn Hooks>) {
+        *self.hooks.write().unwrap_or_else(PoisonError::into_inner) = Some(hooks);
+    }
+
+    fn hooks(&self) -> Result<Arc<dyn Hooks>, RunError> {
+        self.hooks.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| RunError::Python("no Python front attached".to_owned()))
+    }
+
+    /// The hosts.
+    pub fn hosts(&self) -> &[HostEntry] {
+        &self.hosts
+    }
+
+    /// The name of host `index`.
+    pub fn host_name(&self, index: usize) -> &str {
+        self.hosts.get(index).map_or("?", |host| host.name.as_str())
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Hosts that connected and have not failed, in inventory order.
+    pub fn active_hosts(&self) -> Vec<usize> {
+        lock(&self.status).active.iter().copied().collect()
+    }
+
+    /// Hosts that failed, in inventory order.
+    pub fn failed_hosts(&self) -> Vec<usize> {
+        lock(&self.status).failed.iter().copied().collect()
+    }
+
+    /// Connects to every host concurrently, printing `[host] Connected` or the error.
+    pub async fn connect_all(self: &Arc<Self>) -> Result<(), RunError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, host) in self.hosts.iter().enumerate() {
+            let connector = Arc::clone(&host.connector);
+            tasks.spawn(async move { (index, connector.connect().await) });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((index, result)) = joined else { continue };
+            match result {
+                Ok(()) => {
+                    self.printer.host_line(self.host_name(index), "Connected", Tone::Good);
+                    let mut status = lock(&self.status);
+                    status.activated.insert(index);
+                    status.active.insert(index);
+                }
+                Err(error) => {
+                    self.printer.host_line(self.host_name(index), &error.to_string(), Tone::Bad);
+                    failed.push(index);
+                }
+            }
+        }
+        if !failed.is_empty() {
+            let mut status = lock(&self.status);
+            status.failed.extend(failed.iter().copied());
+            let attempted = self.hosts.len();
+            drop(status);
+            self.check_failures(attempted)?;
+        }
+        Ok(())
+    }
+
+    /// Disconnects every host.
+    pub async fn disconnect_all(&self) {
+        for host in &self.hosts {
+            // A host that cannot be disconnected cleanly is closed anyway.
+            let _ = host.connector.disconnect().await;
+        }
+    }
+
+    /// Registers an operation call; `Ok(false)` when `_run_once` skips this host.
+    pub fn register(&self, call: OperationCall) -> Result<bool, StateError> {
+        lock(&self.operations).register(call)
+    }
+
+    /// Reads one fact on a host (from the cache when it is there).
+    pub async fn get_fact(&self, host: usize, key: &FactKey, arguments: &ConnectorArguments) -> Result<Value, FactFetchError> {
+        let entry = self.hosts.get(host).ok_or_else(|| FactFetchError::Unknown(format!("host {host}")))?;
+        let context = privilege_context(arguments);
+        if let Some(value) = lock(&entry.facts).get(&context, key) {
+            return Ok(value.clone());
+        }
+        self.fetch_into_cache(host, std::slice::from_ref(key), arguments).await?;
+        Ok(lock(&entry.facts).get(&context, key).cloned().unwrap_or(Value::Null))
+    }
+
+    async fn fetch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(()) };
+        let values = fetch(entry.connector.as_ref(), keys, arguments).await?;
+        let context = privilege_context(arguments);
+        let mut cache = lock(&entry.facts);
+        for (key, value) in values {
+            if self.settings.verbosity >= 1 {
+                self.printer.host_line(&entry.name, &format!("Loaded fact {key}"), Tone::Plain);
+            }
+            cache.insert(&context, key, value);
+        }
+        Ok(())
+    }
+
+    fn invalidate_facts(&self, host: usize) {
+        if let Some(entry) = self.hosts.get(host) {
+            lock(&entry.facts).invalidate();
+        }
+    }
+
+    /// Plans a built-in operation against the cache once; the facts it lacks come back
+    /// in `missing` instead of an error.
+    fn plan_once(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Result<(Planned, BTreeSet<FactKey>), PlanError> {
+        let operation = oxinfra_operations::find(planner).ok_or_else(|| PlanError::Unknown(planner.to_owned()))?;
+        let context = privilege_context(&operation_arguments.connector);
+        let entry = self.hosts.get(host).ok_or_else(|| PlanError::Unknown(format!("host {host}")))?;
+        let cache = lock(&entry.facts);
+        let mut source: CacheSource<'_> = cache.source(&context);
+        let local_files = RealLocalFiles;
+        let mut plan = Plan::new(&mut source, &local_files, self.settings.deploy_dir.clone(), timestamp());
+        plan.want_diff = self.settings.diff;
+        plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
+        let result = (operation.plan)(arguments, &mut plan);
+        let planned = Planned { commands: std::mem::take(&mut plan.commands), noop_reason: plan.noop_reason.take(), diffs: std::mem::take(&mut plan.diffs) };
+        drop(plan);
+        let missing = std::mem::take(&mut source.missing);
+        match result {
+            Ok(()) => Ok((planned, BTreeSet::new())),
+            Err(OperationError::Missing(_)) => Ok((planned, missing)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Plans a built-in operation on a host, fetching the facts it needs in batches.
+    pub async fn plan(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Result<Planned, PlanError> {
+        loop {
+            let (planned, missing) = self.plan_once(host, planner, arguments, operation_arguments)?;
+            if missing.is_empty() {
+                return Ok(planned);
+            }
+            let keys: Vec<FactKey> = missing.into_iter().collect();
+            self.fetch_into_cache(host, &keys, &operation_arguments.connector).await?;
+        }
+    }
+
+    /// Fetches, in one batch per privilege context, every fact the host's pending
+    /// built-in operations need, repeating while planning finds more.
+    async fn prefetch(&self, host: usize) {
+        for _round in 0..4 {
+            let pending: Vec<(OperationKind, OperationArguments)> = {
+                let operations = lock(&self.operations);
+                let Some(by_hash) = operations.host_operations.get(host) else { return };
+                operations.host_order[host]
+                    .iter()
+                    .filter_map(|hash| by_hash.get(hash))
+                    .filter(|operation| operation.result.is_none())
+                    .map(|operation| (operation.kind.clone(), operation.arguments.clone()))
+                    .collect()
+            };
+            let mut wanted: BTreeMap<String, (ConnectorArguments, BTreeSet<FactKey>)> = BTreeMap::new();
+            for (kind, arguments) in &pending {
+                let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { continue };
+                if let Ok((_, missing)) = self.plan_once(host, planner, planner_arguments, arguments) {
+                    let entry = wanted.entry(privilege_context(&arguments.connector)).or_insert_with(|| (arguments.connector.clone(), BTreeSet::new()));
+                    entry.1.extend(missing);
+                }
+            }
+            wanted.retain(|_, (_, keys)| !keys.is_empty());
+            if wanted.is_empty() {
+                return;
+            }
+            for (arguments, keys) in wanted.into_values() {
+                let keys: Vec<FactKey> = keys.into_iter().collect();
+                // A fact that fails here fails again, with its error, when its operation runs.
+                let _ = self.fetch_into_cache(host, &keys, &arguments).await;
+            }
+        }
+    }
+
+    /// Change detection before the run: plans every built-in operation of every active
+    /// host against the state before the deploy, printing diffs with `--diff`.
+    pub async fn detect_changes(self: &Arc<Self>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for host in self.active_hosts() {
+            let engine = Arc::clone(self);
+            tasks.spawn(async move { engine.prefetch(host).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        for host in self.active_hosts() {
+            let pending: Vec<(String, OperationKind, OperationArguments)> = {
+                let operations = lock(&self.operations);
+                operations.host_order[host]
+                    .iter()
+                    .filter_map(|hash| operations.host_operations[host].get(hash).map(|operation| (hash.clone(), operation.kind.clone(), operation.arguments.clone())))
+                    .collect()
+            };
+            for (hash, kind, arguments) in pending {
+                let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { continue };
+                let will_change = match self.plan(host, &planner, &planner_arguments, &arguments).await {
+                    Ok(planned) => {
+                        self.print_diffs(host, &planned.diffs);
+                        !planned.commands.is_empty()
+                    }
+                    Err(_) => true,
+                };
+                self.set_will_change(host, &hash, will_change);
+            }
+        }
+    }
+
+    /// Records the prepare-time change guess of an operation (the Python front does so
+    /// for operations written in Python).
+    pub fn set_will_change(&self, host: usize, hash: &str, will_change: bool) {
+        if let Some(operation) = lock(&self.operations).host_operations.get_mut(host).and_then(|operations| operations.get_mut(hash)) {
+            operation.will_change = Some(will_change);
+        }
+    }
+
+    fn print_diffs(&self, host: usize, diffs: &[FileDiff]) {
+        if !self.settings.diff {
+            return;
+        }
+        for diff in diffs {
+            let verb = if diff.before.is_some() { "Will modify" } else { "Will create" };
+            self.printer.host_line(self.host_name(host), &format!("{verb} {}", diff.path), Tone::Plain);
+            self.printer.diff(diff.before.as_deref().unwrap_or(""), &diff.after);
+        }
+    }
+
+    /// Fails hosts and applies pyinfra's rules: none left, or over `--fail-percent`.
+    fn fail_hosts(&self, hosts: &[usize]) -> Result<(), RunError> {
+        if hosts.is_empty() {
+            return Ok(());
+        }
+        let activated = {
+            let mut status = lock(&self.status);
+            for host in hosts {
+                status.active.remove(host);
+                status.failed.insert(*host);
+            }
+            status.activated.len()
+        };
+        self.check_failures(activated)
+    }
+
+    fn check_failures(&self, counted: usize) -> Result<(), RunError> {
+        let status = lock(&self.status);
+        if status.active.is_empty() {
+            return Err(RunError::NoHostsRemaining);
+        }
+        if let Some(limit) = self.settings.fail_percent {
+            #[expect(clippy::cast_precision_loss, reason = "host counts are far below 2^52")]
+            let failed = (1.0 - status.active.len() as f64 / counted.max(1) as f64) * 100.0;
+            if failed > limit {
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a percentage between 0 and 100")]
+                return Err(RunError::FailPercent { limit, actual: failed.round() as u32 });
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes every registered operation with `strategy`.
+    pub async fn run(self: &Arc<Self>, strategy: Strategy) -> Result<(), RunError> {
+        let order = lock(&self.operations).order()?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for host in self.active_hosts() {
+            let engine = Arc::clone(self);
+            tasks.spawn(async move { engine.prefetch(host).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        match strategy {
+            Strategy::Default => {
+                for hash in &order {
+                    self.run_operation(hash).await?;
+                }
+            }
+            Strategy::Serial => {
+                for host in self.active_hosts() {
+                    for hash in &order {
+                        let Some(meta) = self.meta(hash) else { continue };
+                        self.print_operation_header(&meta, false);
+                        if !self.run_on_host(host, hash, false).await? {
+                            self.fail_hosts(&[host])?;
+                            break;
+                        }
+                    }
+                }
+            }
+            Strategy::NoWait => {
+                let mut tasks = tokio::task::JoinSet::new();
+                for host in self.active_hosts() {
+                    let engine = Arc::clone(self);
+                    let order = order.clone();
+                    tasks.spawn(async move {
+                        for hash in &order {
+                            if let Some(meta) = engine.meta(hash) {
+                                engine.print_operation_header(&meta, false);
+                            }
+                            if !engine.run_on_host(host, hash, false).await? {
+                                return Ok::<_, RunError>(Some(host));
+                            }
+                        }
+                        Ok(None)
+                    });
+                }
+                let mut failed = Vec::new();
+                while let Some(joined) = tasks.join_next().await {
+                    if let Ok(result) = joined {
+                        failed.extend(result?);
+                    }
+                }
+                self.fail_hosts(&failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn meta(&self, hash: &str) -> Option<OperationMeta> {
+        lock(&self.operations).meta.get(hash).cloned()
+    }
+
+    fn print_operation_header(&self, meta: &OperationMeta, nested: bool) {
+        let name = meta.names.first().cloned().unwrap_or_default();
+        let arguments = if meta.arguments_label.is_empty() { String::new() } else { format!("({})", meta.arguments_label) };
+        if nested {
+            self.printer.line(&format!("Starting nested operation: {name} {arguments}"));
+            return;
+        }
+        let prefix = if meta.serial {
+            "Starting serial operation"
+        } else if meta.run_once {
+            "Starting run once operation"
+        } else {
+            "Starting operation"
+        };
+        self.printer.operation_header(prefix, &name, &arguments);
+    }
+
+    /// Runs one operation on every active host, in batches of `_parallel`.
+    async fn run_operation(self: &Arc<Self>, hash: &str) -> Result<(), RunError> {
+        let Some(meta) = self.meta(hash) else { return Ok(()) };
+        self.print_operation_header(&meta, false);
+        let hosts = self.active_hosts();
+        let batch_size = if meta.serial {
+            1
+        } else {
+            meta.parallel.filter(|size| *size > 0).unwrap_or(if self.settings.parallel > 0 { self.settings.parallel } else { hosts.len().max(1) })
+        };
+        let mut failed = Vec::new();
+        for batch in hosts.chunks(batch_size) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for &host in batch {
+                let engine = Arc::clone(self);
+                let hash = hash.to_owned();
+                tasks.spawn(async move { (host, engine.run_on_host(host, &hash, false).await) });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let Ok((host, result)) = joined else { continue };
+                if !result? {
+                    failed.push(host);
+                }
+            }
+        }
+        self.fail_hosts(&failed)
+    }
+
+    /// Registers and runs a nested operation (one called inside `python.call`) at once.
+    pub async fn run_nested(self: &Arc<Self>, call: OperationCall) -> Result<HostResult, RunError> {
+        let host = call.host;
+        let hash = call.hash.clone();
+        if !self.register(call)? {
+            return Ok(HostResult { success: true, ..HostResult::default() });
+        }
+        if let Some(meta) = self.meta(&hash) {
+            self.print_operation_header(&meta, true);
+        }
+        self.run_on_host(host, &hash, true).await?;
+        let result = self.result(host, &hash).unwrap_or_default();
+        if result.success || result.ignored_error {
+            Ok(result)
+        } else {
+            Err(RunError::Nested(result.error.unwrap_or_else(|| "failed".to_owned())))
+        }
+    }
+
+    /// The result of an operation on a host, once it ran.
+    pub fn result(&self, host: usize, hash: &str) -> Option<HostResult> {
+        lock(&self.operations).host_operations.get(host)?.get(hash)?.result.clone()
+    }
+
+    /// Whether planning before the run found a change.
+    pub fn will_change(&self, host: usize, hash: &str) -> Option<bool> {
+        lock(&self.operations).host_operations.get(host)?.get(hash)?.will_change
+    }
+
+    /// Runs an operation on one host, with retries; prints the status line. Returns
+    /// whether the host is still fine (success, or an ignored error).
+    async fn run_on_host(self: &Arc<Self>, host: usize, hash: &str, nested: bool) -> Result<bool, RunError> {
+        let operation = lock(&self.operations).host_operations.get(host).and_then(|operations| operations.get(hash).cloned());
+        let name = self.host_name(host).to_owned();
+        let prefix = if nested { "nested " } else { "" };
+        let Some(operation) = operation else {
+            self.printer.host_line(&name, "Skipped", Tone::Skipped);
+            return Ok(true);
+        };
+        let arguments = operation.arguments.clone();
+        let mut result = HostResult { max_retries: arguments.retries, ..HostResult::default() };
+        if !arguments.conditions.is_empty() {
+            let hooks = self.hooks()?;
+            let conditions = arguments.conditions.clone();
+            let holds = tokio::task::spawn_blocking(move || hooks.conditions_hold(host, &conditions)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+            if !holds {
+                result.success = true;
+                self.finish(host, hash, result.clone());
+                self.printer.host_line(&name, &format!("{prefix}No changes"), Tone::Unchanged);
+                return Ok(true);
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let attempt_result = self.attempt(host, &operation.kind, &arguments).await?;
+            let retry_wanted = if attempt_result.success {
+                match arguments.retry_until {
+                    Some(callback) => self.ask_retry_until(host, callback, hash, &attempt_result).await?,
+                    None => false,
+                }
+            } else {
+                true
+            };
+            result = HostResult { retries: attempt, max_retries: arguments.retries, ..attempt_result };
+            if !retry_wanted || attempt >= arguments.retries {
+                break;
+            }
+            attempt += 1;
+            self.printer.host_line(&name, &format!("Retrying {} (attempt {attempt}/{}) after {}s...", self.meta(hash).map(|meta| meta.label()).unwrap_or_default(), arguments.retries, arguments.retry_delay), Tone::Warning);
+            tokio::time::sleep(Duration::from_secs_f64(arguments.retry_delay.max(0.0))).await;
+        }
+        if result.commands > 0 {
+            self.invalidate_facts(host);
+        }
+        let retry_note = if result.retries > 0 { format!(" (failed after {}/{} retries)", result.retries, result.max_retries) } else { String::new() };
+        let fine = if result.success {
+            let text = match (result.commands, result.retries) {
+                (0, _) => "No changes".to_owned(),
+                (_, 0) => "Success".to_owned(),
+                (_, retries) => format!("Success on retry {retries}"),
+            };
+            let tone = if result.commands == 0 { Tone::Unchanged } else { Tone::Good };
+            self.printer.host_line(&name, &format!("{prefix}{text}"), tone);
+            true
+        } else {
+            if let Some(error) = &result.error {
+                self.printer.host_line(&name, error, Tone::Bad);
+            }
+            if arguments.ignore_errors {
+                result.ignored_error = true;
+                let continued = if arguments.continue_on_error { ", execution continued" } else { "" };
+                self.printer.host_line(&name, &format!("{prefix}Error (ignored{continued}): executed {} commands{retry_note}", result.commands), Tone::Warning);
+                true
+            } else {
+                self.printer.host_line(&name, &format!("{prefix}Error: executed {} commands{retry_note}", result.commands), Tone::Bad);
+                false
+            }
+        };
+        self.finish(host, hash, result);
+        Ok(fine)
+    }
+
+    async fn ask_retry_until(&self, host: usize, callback: u64, hash: &str, attempt: &HostResult) -> Result<bool, RunError> {
+        let hooks = self.hooks()?;
+        let output = json!({
+            "stdout_lines": attempt.stdout,
+            "stderr_lines": attempt.stderr,
+            "commands": attempt.commands,
+            "executed_commands": attempt.commands,
+            "host": self.host_name(host),
+            "operation": self.meta(hash).map(|meta| meta.label()).unwrap_or_default(),
+        });
+        tokio::task::spawn_blocking(move || hooks.retry_until(host, callback, &output)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)
+    }
+
+    fn finish(&self, host: usize, hash: &str, result: HostResult) {
+        if let Some(operation) = lock(&self.operations).host_operations.get_mut(host).and_then(|operations| operations.get_mut(hash)) {
+            operation.result = Some(result);
+        }
+    }
+
+    /// One try of an operation on a host: plan (or drive the Python generator) and run
+    /// each command as soon as it is known.
+    async fn attempt(self: &Arc<Self>, host: usize, kind: &OperationKind, arguments: &OperationArguments) -> Result<HostResult, RunError> {
+        let mut result = HostResult::default();
+        match kind {
+            OperationKind::Builtin { planner, arguments: planner_arguments } => {
+                let planned = match self.plan(host, planner, planner_arguments, arguments).await {
+                    Ok(planned) => planned,
+                    Err(error) => {
+                        result.error = Some(error.to_string());
+                        return Ok(result);
+                    }
+                };
+                self.print_diffs(host, &planned.diffs);
+                if let (Some(reason), true) = (&planned.noop_reason, self.settings.verbosity >= 1) {
+                    self.printer.host_line(self.host_name(host), &format!("noop: {reason}"), Tone::Plain);
+                }
+                for command in &planned.commands {
+                    if !self.execute(host, command, arguments, &mut result).await? && !arguments.continue_on_error {
+                        return Ok(result);
+                    }
+                }
+            }
+            OperationKind::Python { generator } => {
+                let hooks = self.hooks()?;
+                let (start_hooks, generator) = (Arc::clone(&hooks), *generator);
+                let handle = tokio::task::spawn_blocking(move || start_hooks.start_generator(host, generator)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+                let mut failed = false;
+                loop {
+                    let next_hooks = Arc::clone(&hooks);
+                    let next = tokio::task::spawn_blocking(move || next_hooks.next_command(host, handle)).await.map_err(|error| RunError::Python(error.to_string()))?;
+                    let command = match next {
+                        Ok(Some(command)) => command,
+                        Ok(None) => break,
+                        Err(error) => {
+                            hooks.finish_generator(handle);
+                            return Err(RunError::Python(error));
+                        }
+                    };
+                    if !self.execute(host, &command, arguments, &mut result).await? {
+                        failed = true;
+                        if !arguments.continue_on_error {
+                            break;
+                        }
+                    }
+                }
+                hooks.finish_generator(handle);
+                if failed {
+                    return Ok(result);
+                }
+            }
+        }
+        result.success = result.error.is_none();
+        Ok(result)
+    }
+
+    /// Runs one command; records its output in `result`; returns whether it succeeded.
+    async fn execute(self: &Arc<Self>, host: usize, command: &Command, arguments: &OperationArguments, result: &mut HostResult) -> Result<bool, RunError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(false) };
+        let name = entry.name.clone();
+        if self.settings.verbosity >= 2 {
+            self.printer.host_line(&name, &format!(">>> {}", command.display()), Tone::Plain);
+        }
+        result.commands += 1;
+        let connector_arguments = &arguments.connector;
+        let outcome: Result<(), String> = match command {
+            Command::Shell { command } => match entry.connector.run_shell_command(command, connector_arguments).await {
+                Ok(output) => {
+                    let stream = self.settings.print_output || self.settings.verbosity >= 3;
+                    for line in &output.lines {
+                        if stream {
+                            self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
+                        }
+                    }
+                    result.stdout.extend(output.stdout_lines());
+                    result.stderr.extend(output.stderr_lines());
+                    match output.exit_code {
+                        Some(code) if connector_arguments.is_success(code) => Ok(()),
+                        code => {
+                            if !stream {
+                                for line in &output.lines {
+                                    self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
+                                }
+                            }
+                            Err(code.map_or_else(|| "command was killed by a signal".to_owned(), |code| format!("command failed with exit status {code}")))
+                        }
+                    }
+                }
+                Err(error) => Err(error.to_string()),
+            },
+            Command::Upload { source, dest } => {
+                let source = match source {
+                    UploadSource::Path(path) if path.is_relative() => UploadSource::Path(self.settings.deploy_dir.join(path)),
+                    other => other.clone(),
+                };
+                entry.connector.put_file(&source, dest, connector_arguments).await.map_err(|error| error.to_string())
+            }
+            Command::Download { src, dest } => {
+                let dest = if dest.is_relative() { self.settings.deploy_dir.join(dest) } else { dest.clone() };
+                entry.connector.get_file(src, &dest, connector_arguments).await.map_err(|error| error.to_string())
+            }
+            Command::Function { id, .. } => {
+                let hooks = self.hooks()?;
+                let function = *id;
+                match tokio::task::spawn_blocking(move || hooks.call_function(host, function)).await {
+                    Ok(Ok(true)) => Ok(()),
+                    Ok(Ok(false)) => Err("function returned False".to_owned()),
+                    Ok(Err(error)) => Err(format!("Unexpected error in Python callback: {error}")),
+                    Err(error) => Err(error.to_string()),
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                result.error = Some(error);
+                Ok(false)
+            }
+        }
+    }
+
+    fn table_operations(&self) -> (Vec<String>, Operations) {
+        let operations = lock(&self.operations);
+        let mut order = operations.order().unwrap_or_default();
+        order.extend(operations.nested_order.iter().cloned());
+        let snapshot = Operations {
+            meta: operations.meta.clone(),
+            host_order: operations.host_order.clone(),
+            host_operations: operations.host_operations.clone(),
+            nested_order: operations.nested_order.clone(),
+        };
+        (order, snapshot)
+    }
+
+    fn host_list(&self, hosts: &[usize]) -> String {
+        if hosts.is_empty() {
+            return "-".to_owned();
+        }
+        let mut names = hosts.iter().map(|host| self.host_name(*host)).collect::<Vec<_>>().join(", ");
+        if names.chars().count() > 48 {
+            names = format!("{}...", names.chars().take(48).collect::<String>());
+        }
+        format!("{} ({names})", hosts.len())
+    }
+
+    /// The `--> Detected changes:` table and its disclaimer.
+    pub fn print_changes(&self) {
+        let (order, operations) = self.table_operations();
+        let mut rows = Vec::new();
+        for hash in &order {
+            let mut change = Vec::new();
+            let mut conditional = Vec::new();
+            for (host, by_hash) in operations.host_operations.iter().enumerate() {
+                let Some(operation) = by_hash.get(hash) else { continue };
+                if operation.will_change == Some(true) {
+                    if operation.arguments.conditions.is_empty() { change.push(host) } else { conditional.push(host) }
+                }
+            }
+            let label = operations.meta.get(hash).map(OperationMeta::label).unwrap_or_default();
+            rows.push(vec![label, self.host_list(&change), self.host_list(&conditional)]);
+        }
+        self.printer.header("Detected changes:");
+        self.printer.table(&["Operation", "Change", "Conditional Change"], &rows);
+        self.printer.line("");
+        for line in [
+            "Detected changes may not include every change oxinfra will execute.",
+            "Hidden side effects of operations may alter behaviour of future operations,",
+            "this will be shown in the results. The remote state will always be updated",
+            "to reflect the state defined by the input operations.",
+        ] {
+            self.printer.line(line);
+        }
+    }
+
+    /// Per operation: `(label, hosts, success, error, no change)`.
+    fn result_counts(&self) -> Vec<(String, String, [usize; 4])> {
+        let (order, operations) = self.table_operations();
+        let mut rows = Vec::new();
+        for hash in &order {
+            let mut counts = [0; 4];
+            for by_hash in &operations.host_operations {
+                let Some(operation) = by_hash.get(hash) else { continue };
+                counts[0] += 1;
+                match &operation.result {
+                    Some(result) if result.success && result.commands > 0 => counts[1] += 1,
+                    Some(result) if result.success => counts[3] += 1,
+                    _ => counts[2] += 1,
+                }
+            }
+            let label = operations.meta.get(hash).map(OperationMeta::label).unwrap_or_default();
+            rows.push((hash.clone(), label, counts));
+        }
+        rows
+    }
+
+    /// The `--> Results:` table.
+    pub fn print_results(&self) {
+        let show = |count: usize| if count == 0 { "-".to_owned() } else { count.to_string() };
+        let mut totals = [0; 4];
+        let mut rows = Vec::new();
+        for (_, label, counts) in self.result_counts() {
+            for (total, count) in totals.iter_mut().zip(counts) {
+                *total += count;
+            }
+            rows.push(vec![label, show(counts[0]), show(counts[1]), show(counts[2]), show(counts[3])]);
+        }
+        rows.push(vec!["Grand total".to_owned(), show(totals[0]), show(totals[1]), show(totals[2]), show(totals[3])]);
+        self.printer.header("Results:");
+        self.printer.table(&["Operation", "Hosts", "Success", "Error", "No Change"], &rows);
+    }
+
+    /// pyinfra's `--json` document: the plan, and the results once the run executed.
+    pub fn json_report(&self, executed: bool) -> Value {
+        let (order, operations) = self.table_operations();
+        let names = |hosts: Vec<usize>| -> Vec<String> { hosts.into_iter().map(|host| self.host_name(host).to_owned()).collect() };
+        let mut plan = Vec::new();
+        let mut results = Vec::new();
+        let mut totals = [0usize; 4];
+        for hash in &order {
+            let Some(meta) = operations.meta.get(hash) else { continue };
+            let (mut change, mut conditional, mut hosts, mut success, mut error, mut no_change) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+            for (host, by_hash) in operations.host_operations.iter().enumerate() {
+                let Some(operation) = by_hash.get(hash) else { continue };
+                hosts.push(host);
+                if operation.will_change == Some(true) {
+                    if operation.arguments.conditions.is_empty() { change.push(host) } else { conditional.push(host) }
+                }
+                match &operation.result {
+                    Some(result) if result.success && result.commands > 0 => success.push(host),
+                    Some(result) if result.success => no_change.push(host),
+                    _ => error.push(host),
+                }
+            }
+            for (total, count) in totals.iter_mut().zip([hosts.len(), success.len(), error.len(), no_change.len()]) {
+                *total += count;
+            }
+            plan.push(json!({
+                "op_hash": hash, "name": meta.label(), "names": meta.names, "args": meta.arguments_label,
+                "hosts_with_change": names(change), "hosts_with_conditional_change": names(conditional),
+            }));
+            results.push(json!({
+                "op_hash": hash, "name": meta.label(), "names": meta.names, "args": meta.arguments_label,
+                "hosts": names(hosts), "success": names(success), "error": names(error), "no_change": names(no_change),
+            }));
+        }
+        let results = executed.then(|| {
+            json!({
+                "operations": results,
+                "totals": {"hosts": totals[0], "success": totals[1], "error": totals[2], "no_change": totals[3]},
+                "failed_hosts": names(self.failed_hosts()),
+            })
+        });
+        json!({ "plan": plan, "results": results })
+    }
+}

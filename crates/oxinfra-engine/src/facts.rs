@@ -1,0 +1,250 @@
+//! Facts during a run: a per-host cache, a [`FactSource`] over it that records what is
+//! missing, and the batch that reads every missing fact of a host in one remote
+//! command. Facts are cached per privilege context (a fact read with `sudo` may differ)
+//! and the whole cache of a host is dropped when an operation changes that host.
+
+use std::collections::{BTreeSet, HashMap};
+
+use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, FactKey, FactSource, Missing, StringCommand};
+use oxinfra_facts::FactDef;
+use serde_json::Value;
+
+/// The marker pyinfra prints when a fact's required command is missing.
+const NO_COMMAND: &str = "##PYINFRA_NOCMD##";
+/// The prefix of the lines that split a batch's output between facts.
+const MARKER: &str = "@@OXINFRA-FACT";
+
+/// Which privilege a fact was read with; facts read as different users are different.
+pub fn privilege_context(arguments: &ConnectorArguments) -> String {
+    format!(
+        "{}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+        arguments.sudo, arguments.sudo_user, arguments.su_user, arguments.doas, arguments.doas_user, arguments.dzdo, arguments.dzdo_user
+    )
+}
+
+/// One host's facts.
+#[derive(Debug, Default)]
+pub struct FactCache {
+    values: HashMap<(String, FactKey), Value>,
+}
+
+impl FactCache {
+    /// Forgets everything: the host changed.
+    pub fn invalidate(&mut self) {
+        self.values.clear();
+    }
+
+    /// A source over the facts read in `context`.
+    pub fn source<'a>(&'a self, context: &'a str) -> CacheSource<'a> {
+        CacheSource { cache: self, context, missing: BTreeSet::new() }
+    }
+
+    /// The cached value of `key`.
+    pub fn get(&self, context: &str, key: &FactKey) -> Option<&Value> {
+        self.values.get(&(context.to_owned(), key.clone()))
+    }
+
+    /// Stores a fetched value.
+    pub fn insert(&mut self, context: &str, key: FactKey, value: Value) {
+        self.values.insert((context.to_owned(), key), value);
+    }
+}
+
+/// A [`FactSource`] over a cache that records what it lacks.
+#[derive(Debug)]
+pub struct CacheSource<'a> {
+    cache: &'a FactCache,
+    context: &'a str,
+    /// The facts asked for and not cached.
+    pub missing: BTreeSet<FactKey>,
+}
+
+impl FactSource for CacheSource<'_> {
+    fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
+        match self.cache.get(self.context, key) {
+            Some(value) => Ok(value.clone()),
+            None => {
+                self.missing.insert(key.clone());
+                Err(Missing(key.clone()))
+            }
+        }
+    }
+}
+
+/// Why facts could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FactFetchError {
+    /// The fact is not one oxinfra knows.
+    #[error("no fact named `{0}`")]
+    Unknown(String),
+    /// The batch could not run.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// A fact's command failed.
+    #[error("could not load fact `{key}`: exit status {status}{}", stderr_tail(.stderr))]
+    Failed {
+        /// The fact.
+        key: FactKey,
+        /// Its exit status.
+        status: i32,
+        /// The end of its standard error.
+        stderr: Vec<String>,
+    },
+    /// A fact's output could not be parsed.
+    #[error("{0}")]
+    Process(#[from] oxinfra_facts::FactError),
+}
+
+fn stderr_tail(stderr: &[String]) -> String {
+    let tail: Vec<&str> = stderr.iter().rev().take(5).rev().map(String::as_str).collect();
+    if tail.is_empty() { String::new() } else { format!(": {}", tail.join(" / ")) }
+}
+
+/// The command that reads one fact, guarded by `command -v` when it needs a binary.
+pub fn fact_command(fact: &FactDef, key: &FactKey) -> StringCommand {
+    let command = (fact.command)(&key.values);
+    match fact.requires_command {
+        Some(requires) => StringCommand::raw("if command -v")
+            .quoted(requires(&key.values))
+            .text(">/dev/null 2>&1; then (")
+            .nested(command)
+            .text(format!("); else echo '{NO_COMMAND}'; fi")),
+        None => command,
+    }
+}
+
+/// The one remote command that reads every fact in `keys`, each between markers on
+/// both streams so the output can be split again.
+fn batch_command(keys: &[(FactKey, &FactDef)]) -> StringCommand {
+    let mut script = StringCommand::new();
+    script.separator = "\n".to_owned();
+    for (index, (key, fact)) in keys.iter().enumerate() {
+        script = script
+            .text(format!("echo '{MARKER} {index}'; echo '{MARKER} {index}' >&2"))
+            .nested(StringCommand::raw("(").nested(fact_command(fact, key)).text(") </dev/null"))
+            .text(format!("printf '\\n{MARKER}-END {index} %s\\n' \"$?\""));
+    }
+    script
+}
+
+/// A fact's slice of the batch output.
+#[derive(Debug, Default)]
+struct FactOutput {
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    status: Option<i32>,
+}
+
+fn split_batch(output: &CommandOutput, count: usize) -> Vec<FactOutput> {
+    let mut parts: Vec<FactOutput> = (0..count).map(|_| FactOutput::default()).collect();
+    let mut stdout_index: Option<usize> = None;
+    let mut stderr_index: Option<usize> = None;
+    for line in &output.lines {
+        let is_stdout = line.stream == oxinfra_core::Stream::Stdout;
+        if let Some(rest) = line.text.strip_prefix(MARKER) {
+            if let Some(end) = rest.strip_prefix("-END ") {
+                let mut fields = end.split_whitespace();
+                let index: Option<usize> = fields.next().and_then(|text| text.parse().ok());
+                if let Some(part) = index.and_then(|index| parts.get_mut(index)) {
+                    part.status = fields.next().and_then(|text| text.parse().ok());
+                    // The end marker starts with a newline of its own: drop the empty
+                    // line it adds after output that already ended with one.
+                    if part.stdout.last().is_some_and(String::is_empty) {
+                        part.stdout.pop();
+                    }
+                }
+                stdout_index = None;
+                continue;
+            }
+            let index = rest.trim().parse().ok();
+            if is_stdout { stdout_index = index } else { stderr_index = index }
+            continue;
+        }
+        let target = if is_stdout { stdout_index } else { stderr_index };
+        if let Some(part) = target.and_then(|index| parts.get_mut(index)) {
+            if is_stdout { part.stdout.push(line.text.clone()) } else { part.stderr.push(line.text.clone()) }
+        }
+    }
+    parts
+}
+
+/// Whether a failed fact means "that user does not exist" (pyinfra returns the default).
+fn is_unknown_user(stderr: &[String]) -> bool {
+    stderr.first().is_some_and(|line| {
+        line.starts_with("sudo: unknown user") || (line.starts_with("su: user ") && line.ends_with("does not exist")) || line.starts_with("su: unknown login")
+    })
+}
+
+/// Interprets one fact's output as pyinfra's `get_fact` does.
+fn fact_value(fact: &FactDef, key: &FactKey, output: FactOutput) -> Result<Value, FactFetchError> {
+    let status = output.status.unwrap_or(-1);
+    if output.stdout.len() == 1 && output.stdout[0] == NO_COMMAND {
+        return Ok((fact.default)());
+    }
+    if status != 0 {
+        if is_unknown_user(&output.stderr) {
+            return Ok((fact.default)());
+        }
+        return Err(FactFetchError::Failed { key: key.clone(), status, stderr: output.stderr });
+    }
+    if output.stdout.is_empty() {
+        return Ok((fact.default)());
+    }
+    Ok((fact.process)(&key.values, &output.stdout)?)
+}
+
+/// Reads `keys` on a host in one command, with the privilege of `arguments`.
+pub async fn fetch(connector: &dyn Connector, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<Vec<(FactKey, Value)>, FactFetchError> {
+    let mut known = Vec::with_capacity(keys.len());
+    for key in keys {
+        let fact = oxinfra_facts::find(&key.name).ok_or_else(|| FactFetchError::Unknown(key.name.clone()))?;
+        known.push((key.clone(), fact));
+    }
+    if known.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Facts never read from the operation's standard input and never need its timeout.
+    let fact_arguments = ConnectorArguments { stdin: Vec::new(), success_exit_codes: vec![0], ..arguments.clone() };
+    let output = connector.run_shell_command(&batch_command(&known), &fact_arguments).await?;
+    let parts = split_batch(&output, known.len());
+    let mut values = Vec::with_capacity(known.len());
+    for ((key, fact), part) in known.into_iter().zip(parts) {
+        let value = fact_value(fact, &key, part)?;
+        values.push((key, value));
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxinfra_core::{OutputLine, Stream};
+
+    fn line(stream: Stream, text: &str) -> OutputLine {
+        OutputLine { stream, text: text.to_owned() }
+    }
+
+    #[test]
+    fn batch_output_splits_per_fact() {
+        let output = CommandOutput {
+            exit_code: Some(0),
+            lines: vec![
+                line(Stream::Stdout, "@@OXINFRA-FACT 0"),
+                line(Stream::Stdout, "host-a"),
+                line(Stream::Stdout, ""),
+                line(Stream::Stdout, "@@OXINFRA-FACT-END 0 0"),
+                line(Stream::Stdout, "@@OXINFRA-FACT 1"),
+                line(Stream::Stdout, "partial"),
+                line(Stream::Stdout, "@@OXINFRA-FACT-END 1 2"),
+                line(Stream::Stderr, "@@OXINFRA-FACT 1"),
+                line(Stream::Stderr, "oops"),
+            ],
+        };
+        let parts = split_batch(&output, 2);
+        assert_eq!(parts[0].stdout, vec!["host-a"]);
+        assert_eq!(parts[0].status, Some(0));
+        assert_eq!(parts[1].stdout, vec!["partial"]);
+        assert_eq!(parts[1].stderr, vec!["oops"]);
+        assert_eq!(parts[1].status, Some(2));
+    }
+}
