@@ -14,7 +14,7 @@ pub struct Cli {
     pub inventory: String,
 
     /// Deploy files, `exec -- COMMAND`, `fact MOD.FACT [k=v]`, `MOD.OPERATION [args]` or `debug-inventory`
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(required = true, num_args = 1..)]
     pub operations: Vec<String>,
 
     /// More output: -v facts and no-ops, -vv commands, -vvv command output
@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn exec_passes_the_command_through() {
         let cli = parse(&argv(&["oxinfra", "@local", "exec", "--", "echo", "-n", "hi"])).unwrap_or_else(|error| unreachable!("{}", error.message));
-        assert_eq!(cli.operations, vec!["exec", "--", "echo", "-n", "hi"]);
+        assert_eq!(cli.operations, vec!["exec", "echo", "-n", "hi"]);
     }
 
     #[test]

@@ -253,6 +253,12 @@ impl Engine {
         Ok(())
     }
 
+    /// Runs one command on a host now (for facts written in Python).
+    pub async fn run_command(&self, host: usize, command: &oxinfra_core::StringCommand, arguments: &ConnectorArguments) -> Result<oxinfra_core::CommandOutput, oxinfra_core::ConnectorError> {
+        let entry = self.hosts.get(host).ok_or_else(|| oxinfra_core::ConnectorError::Connect(format!("no host {host}")))?;
+        entry.connector.run_shell_command(command, arguments).await
+    }
+
     fn invalidate_facts(&self, host: usize) {
         if let Some(entry) = self.hosts.get(host) {
             lock(&entry.facts).invalidate();

@@ -159,7 +159,7 @@ impl Printer {
         self.line("");
     }
 
-    /// A table in pyinfra's layout: every column padded to its widest cell plus four.
+    /// A table in pyinfra's layout: every column padded to its widest cell plus three.
     pub fn table(&self, header: &[&str], rows: &[Vec<String>]) {
         let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
         for row in rows {
@@ -173,7 +173,7 @@ impl Printer {
             cells
                 .iter()
                 .zip(&widths)
-                .map(|(cell, width)| format!("{cell}{}", " ".repeat(width + 4 - console::measure_text_width(cell))))
+                .map(|(cell, width)| format!("{cell}{}", " ".repeat(width + 3 - console::measure_text_width(cell))))
                 .collect()
         };
         self.line(&render(header.iter().map(|cell| (*cell).to_owned()).collect()));

@@ -300,6 +300,25 @@ impl PyEngine {
         to_json(&value)
     }
 
+    /// Runs a command (JSON `StringCommand`) on a host now; returns
+    /// `{"success", "stdout", "stderr"}` as JSON.
+    fn run_command(&self, py: Python<'_>, host: usize, command: &str, arguments: &str) -> PyResult<String> {
+        let command: oxinfra_core::StringCommand = from_json("command", command)?;
+        let arguments: ConnectorArguments = from_json("global arguments", arguments)?;
+        let engine = Arc::clone(&self.engine);
+        let runtime = runtime()?;
+        let output = py.detach(|| runtime.block_on(async { engine.run_command(host, &command, &arguments).await }));
+        let value = match output {
+            Ok(output) => serde_json::json!({
+                "success": output.exit_code.is_some_and(|code| arguments.is_success(code)),
+                "stdout": output.stdout_lines(),
+                "stderr": output.stderr_lines(),
+            }),
+            Err(error) => serde_json::json!({"success": false, "stdout": [], "stderr": [error.to_string()]}),
+        };
+        to_json(&value)
+    }
+
     /// Plans every built-in operation before the run (change detection).
     fn detect_changes(&self, py: Python<'_>) -> PyResult<()> {
         let engine = Arc::clone(&self.engine);

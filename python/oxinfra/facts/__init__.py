@@ -1,0 +1,1 @@
+"""pyinfra's fact modules, with the same class names."""

@@ -1,0 +1,1 @@
+"""pyinfra's operation modules, with the same names and signatures."""
