@@ -22,6 +22,9 @@ pub enum OperationError {
     /// pyinfra's `OperationValueError`: an argument has a wrong value.
     #[error("{0}")]
     Value(String),
+    /// Python's `OSError`: a local file or folder the operation reads is missing.
+    #[error("{0}")]
+    LocalFile(String),
 }
 
 impl OperationError {
@@ -32,6 +35,7 @@ impl OperationError {
             Self::Operation(_) => "OperationError",
             Self::Type(_) => "OperationTypeError",
             Self::Value(_) => "OperationValueError",
+            Self::LocalFile(_) => "OSError",
         }
     }
 }

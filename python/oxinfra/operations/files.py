@@ -396,8 +396,8 @@ def put(
     create_remote_dir=True,
     force=False,
     assume_exists=False,
-    atime: datetime | float | int | str | bool | None = None,
-    mtime: datetime | float | int | str | bool | None = None,
+    atime: datetime | float | str | bool | None = None,
+    mtime: datetime | float | str | bool | None = None,
 ):
     """
     Send a local file, or the contents of a file-like object, to the remote host.
@@ -515,8 +515,9 @@ def template(
         but not with ``mode``; use ``files.directory`` to set a directory's permissions.
 
     ``jinja_env_kwargs``:
-        Settings such as ``trim_blocks``, ``undefined`` or custom delimiters, passed to
-        `Jinja2's Environment() <https://jinja.palletsprojects.com/en/3.0.x/api/#jinja2.Environment>`_.
+        Settings such as ``trim_blocks``, ``undefined`` or custom delimiters, passed as
+        keyword arguments to Jinja2's ``Environment``
+        (https://jinja.palletsprojects.com/en/3.0.x/api/#jinja2.Environment).
 
     Notes:
         Templates are conventionally kept in a ``templates`` folder with a ``.j2``

@@ -52,7 +52,9 @@ pub const OPERATIONS: &[OperationDef] = &[
         ],
         plan: download,
     },
-    OperationDef {
+    // `files.sync` is held back from the registry until `LocalFiles` can report
+    // symbolic links and directory order (it passes 5 of pyinfra's 10 cases).
+    /*OperationDef {
         name: "files.sync",
         params: &[
             "src",
@@ -67,7 +69,7 @@ pub const OPERATIONS: &[OperationDef] = &[
             "add_deploy_dir",
         ],
         plan: sync,
-    },
+    },*/
     OperationDef {
         name: "files.get",
         params: &["src", "dest", "add_deploy_dir", "create_local_dir", "force"],
@@ -573,11 +575,12 @@ struct LocalTree {
     files: Vec<(PathBuf, String)>,
 }
 
+#[expect(dead_code, reason = "held back from the registry, see OPERATIONS")]
 fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: SyncArgs = parse_arguments("files.sync", arguments)?;
     let source = resolve_local(plan, &args.src, args.add_deploy_dir);
     if !plan.local_files.is_dir(&source) {
-        return Err(OperationError::Operation(format!(
+        return Err(OperationError::LocalFile(format!(
             "No such directory: {}",
             args.src
         )));
@@ -1008,7 +1011,7 @@ fn local_source(args: &PutArgs, plan: &Plan<'_>) -> Result<LocalSource, Operatio
     } else if args.assume_exists {
         None
     } else {
-        return Err(OperationError::Operation(format!(
+        return Err(OperationError::LocalFile(format!(
             "No such file: {}",
             path.display()
         )));

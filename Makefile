@@ -1,0 +1,44 @@
+# Development tasks. `make example` and `make test` are the README's two commands.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FIXTURES ?= ../shared/pyinfra-fixtures
+
+.PHONY: dev example test test-rust test-python fixtures lint clean
+
+$(BIN)/maturin:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "maturin>=1.9,<2" "pytest>=8" "jinja2>=3" "pyyaml>=6"
+
+## Build the extension into the virtualenv (debug build, shares cargo's cache).
+dev: $(BIN)/maturin
+	$(BIN)/maturin develop -q
+
+## Run the example deploy on @local twice; the second run changes nothing.
+example: dev
+	rm -rf /tmp/oxinfra-example
+	cd examples && ../$(BIN)/oxinfra @local deploy.py -y
+	cd examples && ../$(BIN)/oxinfra @local deploy.py -y 2>&1 | tee /tmp/oxinfra-example-second-run.log
+	@! grep -E "\] (Success|Error)" /tmp/oxinfra-example-second-run.log && echo "second run: no changes"
+
+test-rust:
+	if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace; fi
+
+test-python: dev
+	$(BIN)/pytest -q tests/python
+
+## pyinfra's own fixtures, when ../shared is beside the project.
+fixtures: dev
+	@if [ -d "$(FIXTURES)" ]; then $(BIN)/python -m oxinfra.fixtures "$(FIXTURES)" --min-rate 95; \
+	else echo "skipped: no pyinfra fixtures at $(FIXTURES)"; fi
+
+## The whole suite: Rust tests, Python tests, fixtures.
+test: test-rust test-python fixtures
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets
+
+clean:
+	rm -rf target $(VENV)

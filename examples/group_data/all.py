@@ -1,0 +1,3 @@
+"""Data for every host of the example."""
+
+app_name = "oxinfra-example"

@@ -1,0 +1,5 @@
+"""`python -m oxinfra` runs the CLI."""
+
+from oxinfra.cli import main
+
+main()
