@@ -1387,3 +1387,183 @@ mod distro {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|line| (*line).to_owned()).collect()
+    }
+
+    fn arguments(value: Value) -> Map<String, Value> {
+        if let Value::Object(map) = value {
+            map
+        } else {
+            Map::new()
+        }
+    }
+
+    #[test]
+    fn patterns_compile() {
+        for regex in [
+            &SAFE_USERNAME,
+            &ISO_DATE,
+            &SYSCTL_WORDS,
+            &LOGIN_TIME,
+            &SELINUX_STATUS,
+            &UPTIME_LOAD,
+            &OCTAL_ESCAPE,
+        ] {
+            assert!(compiled(regex).is_ok());
+        }
+    }
+
+    #[test]
+    fn date_keeps_the_utc_offset() {
+        let read = |line: &str| date(&Map::new(), &output(&[line]));
+        assert_eq!(
+            read("2024-02-29T23:59:59+0530"),
+            Ok(json!("2024-02-29T23:59:59+05:30"))
+        );
+        assert_eq!(
+            read("2024-1-2T3:04:05-0000"),
+            Ok(json!("2024-01-02T03:04:05+00:00"))
+        );
+        assert_eq!(
+            read("2024-01-02T03:04:05Z"),
+            Ok(json!("2024-01-02T03:04:05+00:00"))
+        );
+        assert!(read("2023-02-29T00:00:00+0000").is_err());
+        assert!(read("2024-01-02T03:04:05").is_err());
+    }
+
+    #[test]
+    fn home_refuses_unsafe_usernames() {
+        let command = |user: &str| home_command(&arguments(json!({"user": user}))).raw_value();
+        assert_eq!(command("www-data"), "echo ~www-data");
+        assert_eq!(command(""), "echo ~");
+        assert!(command("a; reboot").ends_with(">&2 && false"));
+        assert!(command("-x").ends_with(">&2 && false"));
+    }
+
+    #[test]
+    fn authorized_keys_path_is_quoted() {
+        let command =
+            authorized_keys_command(&arguments(json!({"user": "a b", "path": "/keys/a b"})));
+        assert_eq!(command.raw_value(), "cat '/keys/a b' 2>/dev/null || true");
+    }
+
+    #[test]
+    fn sysctl_quotes_each_key() {
+        let command = |keys: Value| sysctl_command(&arguments(json!({ "keys": keys }))).raw_value();
+        assert_eq!(
+            command(json!(["vm.swappiness", "a b"])),
+            "sysctl vm.swappiness 'a b' 2>/dev/null || true"
+        );
+        // As pyinfra: a string is iterated character by character.
+        assert_eq!(command(json!("ab")), "sysctl a b 2>/dev/null || true");
+    }
+
+    #[test]
+    fn sysctl_values_keep_text_that_is_not_words() {
+        let value = sysctl(
+            &Map::new(),
+            &output(&["a = x/y", "b = 1_000", "c = 99999999999999999999", "=d"]),
+        );
+        assert_eq!(
+            value,
+            Ok(json!({"a": "x/y", "b": 1000, "c": 99_999_999_999_999_999_999_u128.to_string()}))
+        );
+    }
+
+    #[test]
+    fn mounts_unescape_names_and_skip_optional_fields() {
+        let value = mounts(
+            &Map::new(),
+            &output(&["1 2 3:4 / /a\\040b rw shared:1 master:2 - tmpfs none ro,size=1\\054k"]),
+        );
+        assert_eq!(
+            value,
+            Ok(json!({"/a b": {"device": "none", "type": "tmpfs", "options": ["rw", "size=1,k"]}}))
+        );
+        assert!(mounts(&Map::new(), &output(&["1 2 3:4 / /a rw - tmpfs"])).is_err());
+        assert!(mounts(&Map::new(), &output(&["1 2 3:4 / /a rw shared:1"])).is_err());
+    }
+
+    #[test]
+    fn login_time_is_aware_only_with_an_offset() {
+        assert_eq!(
+            login_time("Tue Mar 1 10:00:00 UTC 2022"),
+            Ok(json!("2022-03-01T10:00:00+00:00"))
+        );
+        assert_eq!(
+            login_time("Tue Mar 1 10:00:00 CEST 2022"),
+            Ok(json!("2022-03-01T10:00:00"))
+        );
+        assert_eq!(
+            login_time("Tue Mar 1 10:00:00 +05:30 2022"),
+            Ok(json!("2022-03-01T10:00:00+05:30"))
+        );
+        assert_eq!(
+            login_time("Tue February 3 10:00:00.25 2020"),
+            Ok(json!("2020-02-03T10:00:00.250000"))
+        );
+        assert!(login_time("Thu Feb 30 10:00:00 2020").is_err());
+        assert!(login_time("Thu Jan 30 10:20:30 2020 extra").is_err());
+    }
+
+    #[test]
+    fn users_need_full_passwd_entries() {
+        assert!(users(&Map::new(), &output(&["u:x:1:2:c:h|g|g||pw"])).is_err());
+        assert!(users(&Map::new(), &output(&["u:x:a:2:c:h:s|g|g||pw"])).is_err());
+        assert!(users(&Map::new(), &output(&["a|b"])).is_err());
+        assert_eq!(users(&Map::new(), &output(&["|g|g||pw"])), Ok(json!({})));
+    }
+
+    #[test]
+    fn load_average_rejects_malformed_uptime_numbers() {
+        let read = |line: &str| load_average(&Map::new(), &output(&[line]));
+        assert_eq!(
+            read("up 2 days, load averages: 1.00 2.50 3.00"),
+            Ok(json!({"1": 1.0, "5": 2.5, "15": 3.0}))
+        );
+        assert!(read("load average: 1.2.3, 2, 3").is_err());
+        assert_eq!(read("nothing here"), Ok(json!({})));
+    }
+
+    #[test]
+    fn logins_skip_headers_and_short_lines() {
+        let value = logins(&output(&[
+            "USERNAME x y",
+            "a b",
+            "reboot system boot",
+            "a b Mon Jan 1",
+            "a b host",
+        ]));
+        assert_eq!(
+            value,
+            json!([{"user": "a", "tty": "b", "host": "", "time": "Mon Jan 1"}, {"user": "a", "tty": "b", "host": "host", "time": ""}])
+        );
+    }
+
+    #[test]
+    fn security_limits_need_four_words() {
+        assert!(security_limits(&Map::new(), &output(&["* soft nofile"])).is_err());
+        assert!(
+            security_limits(
+                &Map::new(),
+                &output(&["  # indented comments are rules to pyinfra"])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn selinux_status_may_be_on_the_next_line() {
+        assert_eq!(
+            selinux(&Map::new(), &output(&["SELinux status:", "enforcing"])),
+            Ok(json!({"mode": "enforcing"}))
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! Operations of `pyinfra/operations/server.py`, split into families: commands run as
-//! given ([`commands`]: `server.wait`, `shell`, `script`, `kill`), system settings
-//! ([`system`]: `modprobe`, `mount`, `hostname`, `etc_hosts`, `timezone`, `sysctl`,
-//! `locale`, `security_limit`) and accounts ([`users`]: `group`,
-//! `user_authorized_keys`, `user`).
+//! given ([`commands`]: `server.wait`, `shell`, `script`, `kill`), host names
+//! ([`hosts`]: `hostname`, `etc_hosts`), system settings ([`system`]: `modprobe`,
+//! `mount`, `timezone`, `sysctl`, `locale`, `security_limit`) and accounts ([`users`]:
+//! `group`, `user_authorized_keys`, `user`).
 //!
 //! This file holds the registry, in pyinfra's order, and the small readers of host
 //! facts the families share. Operations that pick an init system or a package manager
@@ -14,10 +14,12 @@ use serde_json::Value;
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
+use crate::files::util::truthy;
 use crate::plan::{OperationError, Plan};
 use crate::registry::OperationDef;
 
 pub mod commands;
+pub mod hosts;
 pub mod system;
 pub mod users;
 
@@ -25,28 +27,20 @@ pub mod users;
 pub const OPERATIONS: &[OperationDef] = &[
     commands::WAIT,
     commands::SHELL,
+    commands::SCRIPT,
     system::MODPROBE,
     system::MOUNT,
+    hosts::HOSTNAME,
+    hosts::ETC_HOSTS,
     system::TIMEZONE,
     system::SYSCTL,
     users::GROUP,
+    users::USER_AUTHORIZED_KEYS,
+    users::USER,
     system::LOCALE,
     commands::KILL,
     system::SECURITY_LIMIT,
 ];
-
-/// Whether a value is true in Python's sense (`None`, `False`, `0`, `""`, `[]` and `{}`
-/// are false): pyinfra tests arguments and facts with `if value:`.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|number| number != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
-}
 
 /// Whether `name` is in a fact holding names, as a list or as the keys of a mapping
 /// (Python's `name in value`).
@@ -94,6 +88,19 @@ fn require_shadow_tool(plan: &mut Plan<'_>, os: &str, tool: &str) -> Result<(), 
     )))
 }
 
+/// Plans another operation inline, by name and keyword arguments, as pyinfra's
+/// `yield from files.put._inner(...)`: its commands and no-op reason join this plan.
+fn call(plan: &mut Plan<'_>, name: &str, arguments: Value) -> Result<(), OperationError> {
+    let operation = crate::registry::find(name)
+        .ok_or_else(|| OperationError::Operation(format!("operation `{name}` is not available")))?;
+    let Value::Object(arguments) = arguments else {
+        return Err(OperationError::Type(format!(
+            "{name}: arguments must be keywords"
+        )));
+    };
+    (operation.plan)(&arguments, plan)
+}
+
 /// A command whose parts are joined with nothing between them
 /// (pyinfra's `StringCommand(..., _separator="")`).
 fn unspaced(mut command: StringCommand) -> StringCommand {
@@ -115,13 +122,15 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
     })
 }
 
-/// Reads any value as the text Python's `str()` gives it (a `pid` or `gid` may be a
-/// number or a string); `None` stays `None`.
-fn python_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Null => None,
-        other => Some(python_str(&other)),
-    })
+/// Reads any value as the text Python's `str()` gives it (a `pid` or a limit may be a
+/// number or a string; `None` reads as `None`).
+fn python_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(python_str(&Value::deserialize(deserializer)?))
+}
+
+/// A non-empty optional text (Python's `if value:` for strings).
+fn given(value: Option<&str>) -> Option<&str> {
+    value.filter(|value| !value.is_empty())
 }
 
 fn yes() -> bool {
@@ -139,14 +148,5 @@ mod tests {
         assert!(contains_name(&json!({"docker": {}}), "docker"));
         assert!(!contains_name(&json!({}), "docker"));
         assert!(!contains_name(&Value::Null, "docker"));
-    }
-
-    #[test]
-    fn python_truthiness_of_fact_values() {
-        assert!(!truthy(&json!({})));
-        assert!(!truthy(&json!("")));
-        assert!(!truthy(&json!(0)));
-        assert!(truthy(&json!("/usr/bin/useradd")));
-        assert!(truthy(&json!({"user": "root"})));
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use oxinfra_core::{CommandPart, StringCommand};
 
+use super::util::truthy;
 use crate::plan::{FileDiff, OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
@@ -82,16 +83,8 @@ fn yes() -> bool {
 }
 
 /// Reads a Python-truthy value (`backup` may be `True` or an extension string).
-fn truthy<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    let value = Value::deserialize(deserializer)?;
-    Ok(match value {
-        Value::Null => false,
-        Value::Bool(flag) => flag,
-        Value::Number(number) => number.as_f64().is_some_and(|number| number != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    })
+fn truthy_argument<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(truthy(&Value::deserialize(deserializer)?))
 }
 
 /// Reads `sed` flags given as one string (`"gi"`) or a list (`["g", "i"]`), joined.
@@ -137,7 +130,7 @@ pub struct LineArgs {
     #[serde(default, deserialize_with = "joined_flags")]
     pub flags: String,
     /// Keep a copy of the file, suffixed with the deploy's timestamp, before editing.
-    #[serde(default, deserialize_with = "truthy")]
+    #[serde(default, deserialize_with = "truthy_argument")]
     pub backup: bool,
     /// Put the expressions in double quotes so the remote shell expands `$variables`.
     #[serde(default)]
@@ -187,7 +180,7 @@ pub struct ReplaceArgs {
     #[serde(default, deserialize_with = "joined_flags")]
     pub flags: String,
     /// Keep a copy of the file, suffixed with the deploy's timestamp, before editing.
-    #[serde(default, deserialize_with = "truthy")]
+    #[serde(default, deserialize_with = "truthy_argument")]
     pub backup: bool,
     /// Put the expression in double quotes so the remote shell expands `$variables`.
     #[serde(default)]
@@ -262,7 +255,7 @@ pub struct BlockArgs {
     #[serde(default)]
     pub line: Option<String>,
     /// Keep a copy of the file, suffixed with the deploy's timestamp, before editing.
-    #[serde(default, deserialize_with = "truthy")]
+    #[serde(default, deserialize_with = "truthy_argument")]
     pub backup: bool,
     /// Treat `line` as literal text: regex special characters are escaped.
     #[serde(default)]
@@ -523,28 +516,10 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         interpolate_variables: args.interpolate_variables,
         extended_regex: args.extended_regex,
     };
-    let exists = || format!("line \"{text}\" exists in {}", args.path);
-
     if present_lines.is_empty() {
-        if !args.present {
-            return Ok(());
+        if args.present {
+            append_missing_line(args, replace, text, plan)?;
         }
-        if let Some(replace) = replace {
-            let replace_pattern = anchored(replace);
-            let replaced = find_in_file(
-                plan,
-                &args.path,
-                &replace_pattern,
-                args.interpolate_variables,
-                args.extended_regex,
-            )?;
-            if replaced.is_some_and(|lines| !lines.is_empty()) {
-                plan.noop(exists());
-                return Ok(());
-            }
-        }
-        let command = append_command(args, text, &plan.timestamp);
-        plan.push(command);
     } else if !args.present {
         record_line_diff(plan, &args.path, &present_lines, &[]);
         let command = sed.command(SedAction::Delete, &plan.timestamp);
@@ -557,8 +532,34 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         let command = sed.command(SedAction::Substitute, &plan.timestamp);
         plan.push(command);
     } else {
-        plan.noop(exists());
+        plan.noop(format!("line \"{text}\" exists in {}", args.path));
     }
+    Ok(())
+}
+
+/// Appends `text` when no line matches, unless the replacement line is already there
+/// in full.
+fn append_missing_line(
+    args: &LineArgs,
+    replace: Option<&str>,
+    text: &str,
+    plan: &mut Plan<'_>,
+) -> Result<(), OperationError> {
+    if let Some(replace) = replace {
+        let replaced = find_in_file(
+            plan,
+            &args.path,
+            &anchored(replace),
+            args.interpolate_variables,
+            args.extended_regex,
+        )?;
+        if replaced.is_some_and(|lines| !lines.is_empty()) {
+            plan.noop(format!("line \"{text}\" exists in {}", args.path));
+            return Ok(());
+        }
+    }
+    let command = append_command(args, text, &plan.timestamp);
+    plan.push(command);
     Ok(())
 }
 
@@ -887,28 +888,37 @@ fn remove_block(
     }
 }
 
+/// Planning against a table of facts, for the unit tests of operations.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use std::collections::HashMap;
-    use std::path::PathBuf;
+    use std::io;
+    use std::path::{Path, PathBuf};
 
-    use oxinfra_core::{FactKey, FactSource, Missing, RealLocalFiles};
+    use oxinfra_core::{FactKey, FactSource, LocalFiles, Missing};
+    use serde_json::{Map, Value, json};
 
-    use super::*;
-    use serde_json::Map;
+    use crate::plan::{OperationError, Plan, parse_arguments};
 
     /// Facts answered from a table; anything else is missing.
     #[derive(Default)]
-    struct TableFacts(HashMap<FactKey, Value>);
+    pub(crate) struct TableFacts(HashMap<FactKey, Value>);
 
     impl TableFacts {
-        fn with(mut self, name: &str, arguments: &[(&str, Value)], value: Value) -> Self {
+        /// Adds the value of fact `name` read with `arguments`.
+        pub(crate) fn with(
+            mut self,
+            name: &str,
+            arguments: &[(&str, Value)],
+            value: Value,
+        ) -> Self {
             self.0
                 .insert(oxinfra_facts::registry::key(name, arguments), value);
             self
         }
 
-        fn find_in_file(self, path: &str, pattern: &str, value: Value) -> Self {
+        /// Adds a `files.FindInFile` answer (basic regex, no interpolation).
+        pub(crate) fn find_in_file(self, path: &str, pattern: &str, value: Value) -> Self {
             self.with(
                 "files.FindInFile",
                 &[
@@ -916,19 +926,6 @@ mod tests {
                     ("pattern", json!(pattern)),
                     ("interpolate_variables", json!(false)),
                     ("extended_regex", json!(false)),
-                ],
-                value,
-            )
-        }
-
-        fn block(self, value: Value) -> Self {
-            self.with(
-                "files.Block",
-                &[
-                    ("path", json!("/f")),
-                    ("marker", Value::Null),
-                    ("begin", Value::Null),
-                    ("end", Value::Null),
                 ],
                 value,
             )
@@ -941,14 +938,49 @@ mod tests {
         }
     }
 
+    /// Controller files held in memory, by absolute path.
+    #[derive(Default)]
+    pub(crate) struct MemoryFiles(pub(crate) HashMap<PathBuf, Vec<u8>>);
+
+    impl LocalFiles for MemoryFiles {
+        fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            self.0
+                .get(path)
+                .cloned()
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        }
+
+        fn is_file(&self, path: &Path) -> bool {
+            self.0.contains_key(path)
+        }
+
+        fn is_dir(&self, _path: &Path) -> bool {
+            false
+        }
+
+        fn walk_files(&self, _path: &Path) -> io::Result<Vec<PathBuf>> {
+            Ok(Vec::new())
+        }
+    }
+
     /// Plans `operation` against `facts`: the rendered commands and the no-op reason.
-    fn run<A: serde::de::DeserializeOwned>(
+    pub(crate) fn run<A: serde::de::DeserializeOwned>(
         operation: fn(&A, &mut Plan<'_>) -> Result<(), OperationError>,
-        arguments: Value,
+        arguments: &Value,
         facts: &mut TableFacts,
     ) -> Result<(Vec<String>, Option<String>), OperationError> {
+        run_with_files(operation, arguments, facts, &MemoryFiles::default())
+    }
+
+    /// [`run`] with controller files, the deploy directory being `/`.
+    pub(crate) fn run_with_files<A: serde::de::DeserializeOwned>(
+        operation: fn(&A, &mut Plan<'_>) -> Result<(), OperationError>,
+        arguments: &Value,
+        facts: &mut TableFacts,
+        files: &MemoryFiles,
+    ) -> Result<(Vec<String>, Option<String>), OperationError> {
         let arguments: A = parse_arguments("test", arguments.as_object().unwrap_or(&Map::new()))?;
-        let mut plan = Plan::new(facts, &RealLocalFiles, PathBuf::from("/"), "ts".to_owned());
+        let mut plan = Plan::new(facts, files, PathBuf::from("/"), "ts".to_owned());
         operation(&arguments, &mut plan)?;
         let commands = plan
             .commands
@@ -957,13 +989,35 @@ mod tests {
             .collect();
         Ok((commands, plan.noop_reason))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::test_support::{MemoryFiles, TableFacts, run};
+    use super::*;
+
+    /// Facts with the `files.Block` answer for `/f` and the default markers.
+    fn block_facts(value: Value) -> TableFacts {
+        TableFacts::default().with(
+            "files.Block",
+            &[
+                ("path", json!("/f")),
+                ("marker", Value::Null),
+                ("begin", Value::Null),
+                ("end", Value::Null),
+            ],
+            value,
+        )
+    }
 
     #[test]
     fn line_removal_deletes_matching_lines_case_insensitively() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*a/b.*$", json!(["xa/bx"]));
         let (commands, _) = run(
             line,
-            json!({"path": "/f", "line": "a/b", "present": false, "flags": ["i"]}),
+            &json!({"path": "/f", "line": "a/b", "present": false, "flags": ["i"]}),
             &mut facts,
         )?;
         assert_eq!(commands, ["sed -i.ts '/^.*a\\/b.*$/Id' /f && rm -f /f.ts"]);
@@ -975,7 +1029,7 @@ mod tests {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*x.*$", Value::Null);
         let outcome = run(
             line,
-            json!({"path": "/f", "line": "x", "present": false}),
+            &json!({"path": "/f", "line": "x", "present": false}),
             &mut facts,
         );
         assert_eq!(outcome, Ok((vec![], None)));
@@ -995,7 +1049,7 @@ mod tests {
             json!([]),
         );
         let arguments = json!({"path": "/f", "line": "$HOME", "interpolate_variables": true, "ensure_newline": true});
-        let (commands, _) = run(line, arguments, &mut facts)?;
+        let (commands, _) = run(line, &arguments, &mut facts)?;
         assert_eq!(
             commands,
             ["( [ $(tail -c1 /f | wc -l) -eq 0 ] && echo ; echo \"$HOME\" ) >> /f"]
@@ -1008,7 +1062,7 @@ mod tests {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*key.*$", json!(["key=1"]));
         let arguments =
             json!({"path": "/f", "line": "key", "replace": "key=a/b&c", "backup": true});
-        let (commands, _) = run(line, arguments, &mut facts)?;
+        let (commands, _) = run(line, &arguments, &mut facts)?;
         assert_eq!(commands, ["sed -i.ts 's/^.*key.*$/key=a\\/b\\&c/' /f"]);
         Ok(())
     }
@@ -1018,12 +1072,8 @@ mod tests {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*key.*$", json!(["key=1"]));
         let mut arguments = LineArgs::new("/f", "key");
         arguments.replace = Some("key=2".to_owned());
-        let mut plan = Plan::new(
-            &mut facts,
-            &RealLocalFiles,
-            PathBuf::from("/"),
-            "ts".to_owned(),
-        );
+        let files = MemoryFiles::default();
+        let mut plan = Plan::new(&mut facts, &files, PathBuf::from("/"), "ts".to_owned());
         plan.want_diff = true;
         assert_eq!(line(&arguments, &mut plan), Ok(()));
         assert_eq!(
@@ -1042,7 +1092,7 @@ mod tests {
         let mut facts = TableFacts::default().find_in_file("/f", "old", Value::Null);
         let (commands, _) = run(
             replace,
-            json!({"path": "/f", "match": "old", "replace": 5}),
+            &json!({"path": "/f", "match": "old", "replace": 5}),
             &mut facts,
         )?;
         assert_eq!(commands, ["sed -i.ts 's/old/5/' /f && rm -f /f.ts"]);
@@ -1053,7 +1103,7 @@ mod tests {
     fn replace_requires_text() {
         let outcome = run(
             replace,
-            json!({"path": "/f", "replace": "x"}),
+            &json!({"path": "/f", "replace": "x"}),
             &mut TableFacts::default(),
         );
         assert_eq!(
@@ -1079,10 +1129,10 @@ mod tests {
 
     #[test]
     fn block_prepended_to_a_file_without_markers() -> Result<(), OperationError> {
-        let mut facts = TableFacts::default().block(json!([]));
+        let mut facts = block_facts(json!([]));
         let arguments =
             json!({"path": "/f", "content": "x", "before": true, "after": true, "backup": true});
-        let (commands, _) = run(block, arguments, &mut facts)?;
+        let (commands, _) = run(block, &arguments, &mut facts)?;
         assert_eq!(commands.len(), 1);
         assert!(
             commands[0].starts_with("cp /f /f.ts && OUT="),
@@ -1099,8 +1149,8 @@ mod tests {
 
     #[test]
     fn block_requires_content_when_present() {
-        let mut facts = TableFacts::default().block(json!([]));
-        let outcome = run(block, json!({"path": "/f", "content": []}), &mut facts);
+        let mut facts = block_facts(json!([]));
+        let outcome = run(block, &json!({"path": "/f", "content": []}), &mut facts);
         assert_eq!(
             outcome,
             Err(OperationError::Value(
@@ -1111,10 +1161,10 @@ mod tests {
 
     #[test]
     fn block_with_line_needs_exactly_one_side() {
-        let mut facts = TableFacts::default().block(json!([]));
+        let mut facts = block_facts(json!([]));
         let outcome = run(
             block,
-            json!({"path": "/f", "content": "x", "line": "y"}),
+            &json!({"path": "/f", "content": "x", "line": "y"}),
             &mut facts,
         );
         assert_eq!(

@@ -1,11 +1,15 @@
 //! `server.wait`, `server.shell`, `server.script` and `server.kill`: commands that run
-//! every time, whatever the host's state.
+//! every time, whatever the host's state. (`server.script_template` needs a template
+//! engine and `server.reboot` functions run by the engine; neither is here.)
 
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use oxinfra_core::StringCommand;
+use oxinfra_core::pyrepr::python_str;
 
-use super::{one_or_many, python_text};
+use super::{call, one_or_many, python_text};
+use crate::files::util::{Mode, chmod};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
@@ -23,6 +27,13 @@ pub const SHELL: OperationDef = OperationDef {
     plan: |arguments, plan| shell(&parse_arguments("server.shell", arguments)?, plan),
 };
 
+/// `server.script`.
+pub const SCRIPT: OperationDef = OperationDef {
+    name: "server.script",
+    params: &["src", "args"],
+    plan: |arguments, plan| script(&parse_arguments("server.script", arguments)?, plan),
+};
+
 /// `server.kill`.
 pub const KILL: OperationDef = OperationDef {
     name: "server.kill",
@@ -36,12 +47,12 @@ pub const KILL: OperationDef = OperationDef {
 pub struct WaitArgs {
     /// The port that must be listening before the deploy goes on.
     #[serde(deserialize_with = "python_text")]
-    pub port: Option<String>,
+    pub port: String,
 }
 
 /// `server.wait`: polls `netstat` every second until something listens on the port.
 pub fn wait(args: &WaitArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let port = args.port.as_deref().unwrap_or("None");
+    let port = &args.port;
     // pyinfra writes the port into its script as is.
     plan.push_raw(format!(
         "
@@ -71,8 +82,40 @@ pub fn shell(args: &ShellArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
     Ok(())
 }
 
-fn default_signal() -> Option<String> {
-    Some("TERM".to_owned())
+/// Arguments of `server.script`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptArgs {
+    /// The local script, relative to the deploy directory.
+    pub src: String,
+    /// Arguments given to the script, written after it as they are (not quoted).
+    #[serde(default)]
+    pub args: Vec<Value>,
+}
+
+/// `server.script`: uploads a local script to a temporary file (as `files.put`),
+/// makes it executable and runs it.
+pub fn script(args: &ScriptArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    // pyinfra names the file after a random id; the script and its arguments serve as
+    // well, since an operation's commands finish before the next operation's start.
+    let seed = format!("server.script {} {}", args.src, json!(args.args));
+    let temp_file = plan.temp_filename(&seed);
+    call(
+        plan,
+        "files.put",
+        json!({"src": args.src, "dest": temp_file}),
+    )?;
+    plan.push(chmod(&temp_file, &Mode::Symbolic("+x".to_owned()), false));
+    let mut run = StringCommand::raw(&temp_file);
+    for argument in &args.args {
+        run = run.text(python_str(argument));
+    }
+    plan.push(run);
+    Ok(())
+}
+
+fn default_signal() -> String {
+    "TERM".to_owned()
 }
 
 /// Arguments of `server.kill`.
@@ -81,20 +124,63 @@ fn default_signal() -> Option<String> {
 pub struct KillArgs {
     /// The id of the process to signal.
     #[serde(deserialize_with = "python_text")]
-    pub pid: Option<String>,
+    pub pid: String,
     /// The signal's name or number, without the dash (`TERM` by default).
     #[serde(default = "default_signal", deserialize_with = "python_text")]
-    pub signal: Option<String>,
+    pub signal: String,
 }
 
 /// `server.kill`: sends a signal to a process.
 pub fn kill(args: &KillArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let signal = args.signal.as_deref().unwrap_or("None");
-    let pid = args.pid.as_deref().unwrap_or("None");
-    plan.push(
-        StringCommand::raw("kill")
-            .quoted(format!("-{signal}"))
-            .quoted(pid),
-    );
+    let signal = format!("-{}", args.signal);
+    plan.push(StringCommand::raw("kill").quoted(signal).quoted(&args.pid));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::files::lines::test_support::{MemoryFiles, TableFacts, run, run_with_files};
+
+    #[test]
+    fn shell_runs_each_command_as_written() -> Result<(), OperationError> {
+        let arguments = json!({"commands": ["  echo $HOME ", "ls | wc -l"]});
+        let (commands, _) = run(shell, &arguments, &mut TableFacts::default())?;
+        assert_eq!(commands, ["echo $HOME", "ls | wc -l"]);
+        Ok(())
+    }
+
+    #[test]
+    fn kill_sends_term_by_default() -> Result<(), OperationError> {
+        let (commands, _) = run(kill, &json!({"pid": "42"}), &mut TableFacts::default())?;
+        assert_eq!(commands, ["kill -TERM 42"]);
+        Ok(())
+    }
+
+    #[test]
+    fn script_arguments_follow_the_script_unquoted() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default()
+            .with("files.File", &[("path", json!("_tempfile_"))], Value::Null)
+            .with(
+                "files.Directory",
+                &[("path", json!("_tempfile_"))],
+                Value::Null,
+            );
+        let files = MemoryFiles([(PathBuf::from("/run.sh"), b"echo hi".to_vec())].into());
+        let arguments = json!({"src": "run.sh", "args": ["--name", 3]});
+        let (commands, _) = run_with_files(script, &arguments, &mut facts, &files)?;
+        assert_eq!(
+            commands,
+            [
+                "upload _tempfile_",
+                "chmod +x _tempfile_",
+                "_tempfile_ --name 3"
+            ]
+        );
+        Ok(())
+    }
 }

@@ -1,15 +1,14 @@
-//! `server.modprobe`, `server.mount`, `server.hostname`, `server.etc_hosts`,
-//! `server.timezone`, `server.sysctl`, `server.locale` and `server.security_limit`:
-//! system settings, changed with their own tools or by editing their files (through
-//! `files.line`, `files.replace` and `files.put`).
+//! `server.modprobe`, `server.mount`, `server.timezone`, `server.sysctl`,
+//! `server.locale` and `server.security_limit`: system settings, changed with their own
+//! tools or by editing their files (through `files.line` and `files.replace`).
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
-use super::{contains_name, one_or_many, python_text, text_fact, unspaced, which, yes};
+use super::{contains_name, given, one_or_many, python_text, text_fact, unspaced, which, yes};
 use crate::files::lines::{self, LineArgs, ReplaceArgs};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
@@ -129,11 +128,6 @@ pub struct MountArgs {
     /// The filesystem type (`mount -t`).
     #[serde(default)]
     pub fs_type: Option<String>,
-}
-
-/// A non-empty optional text.
-fn given(value: Option<&str>) -> Option<&str> {
-    value.filter(|value| !value.is_empty())
 }
 
 /// The mount point of `path`, or of `device` when `path` is not mounted itself.
@@ -439,11 +433,6 @@ pub fn locale(args: &LocaleArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     Ok(())
 }
 
-/// Reads a required value pyinfra formats with `str()` (a limit may be a number).
-fn required_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    Ok(python_text(deserializer)?.unwrap_or_else(|| "None".to_owned()))
-}
-
 /// Arguments of `server.security_limit`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -455,7 +444,7 @@ pub struct SecurityLimitArgs {
     /// The limited resource (`nofile`, `nproc`, `memlock`).
     pub item: String,
     /// The limit (`1024`, `unlimited`).
-    #[serde(deserialize_with = "required_text")]
+    #[serde(deserialize_with = "python_text")]
     pub value: String,
 }
 
@@ -478,6 +467,7 @@ pub fn security_limit(args: &SecurityLimitArgs, plan: &mut Plan<'_>) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::lines::test_support::{TableFacts, run};
 
     #[test]
     fn sysctl_values_are_compared_as_the_fact_reports_them() {
@@ -508,5 +498,71 @@ mod tests {
             Some("/mnt/data")
         );
         assert_eq!(find_mount(&mounts, "/data", None), None);
+    }
+
+    #[test]
+    fn modprobe_force_unloads_loaded_modules() -> Result<(), OperationError> {
+        let mut facts =
+            TableFacts::default().with("server.KernelModules", &[], json!({"floppy": {}}));
+        let arguments = json!({"module": ["floppy", "other"], "present": false, "force": true});
+        let (commands, _) = run(modprobe, &arguments, &mut facts)?;
+        assert_eq!(commands, ["modprobe -f -r -a floppy"]);
+        Ok(())
+    }
+
+    #[test]
+    fn modprobe_unloaded_module_is_a_noop() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default().with("server.KernelModules", &[], json!({}));
+        let outcome = run(
+            modprobe,
+            &json!({"module": "floppy", "present": false}),
+            &mut facts,
+        )?;
+        assert_eq!(
+            outcome,
+            (vec![], Some("module floppy is not loaded".to_owned()))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn mount_with_every_option_already_set_does_nothing() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default().with(
+            "server.Mounts",
+            &[],
+            json!({"/data": {"options": ["rw", "noatime"]}}),
+        );
+        let outcome = run(
+            mount,
+            &json!({"path": "/data", "options": ["noatime"]}),
+            &mut facts,
+        )?;
+        assert_eq!(outcome, (vec![], None));
+        Ok(())
+    }
+
+    #[test]
+    fn sysctl_persists_the_line() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default()
+            .with(
+                "server.Sysctl",
+                &[("keys", json!(["vm.swappiness"]))],
+                json!({"vm.swappiness": 10}),
+            )
+            .find_in_file(
+                "/etc/sysctl.conf",
+                "^.*vm.swappiness[[:space:]]*=[[:space:]]*10.*$",
+                json!(["vm.swappiness=10"]),
+            );
+        let arguments = json!({"key": "vm.swappiness", "value": "10", "persist": true});
+        let (commands, noop) = run(sysctl, &arguments, &mut facts)?;
+        assert_eq!(
+            commands,
+            [
+                "sed -i.ts 's/^.*vm.swappiness[[:space:]]*=[[:space:]]*10.*$/vm.swappiness = 10/' /etc/sysctl.conf && rm -f /etc/sysctl.conf.ts"
+            ]
+        );
+        assert_eq!(noop.as_deref(), Some("sysctl vm.swappiness is set to 10"));
+        Ok(())
     }
 }
