@@ -164,14 +164,6 @@ fn engine_error(error: &oxinfra_engine::RunError) -> PyErr {
     }
 }
 
-fn connector_for(name: &str) -> Arc<dyn Connector> {
-    if name.starts_with("@fake") {
-        Arc::new(oxinfra_connectors::FakeConnector)
-    } else {
-        Arc::new(oxinfra_connectors::LocalConnector::new())
-    }
-}
-
 fn operation_call(call: &str) -> PyResult<OperationCall> {
     #[derive(serde::Deserialize)]
     struct CallJson {
@@ -206,9 +198,9 @@ fn operation_call(call: &str) -> PyResult<OperationCall> {
 
 #[pymethods]
 impl PyEngine {
-    /// A run over `hosts` (names) with `settings` (JSON).
+    /// A run over `hosts` (name and connector data as JSON, each) with `settings` (JSON).
     #[new]
-    fn new(settings: &str, hosts: Vec<String>) -> PyResult<Self> {
+    fn new(settings: &str, hosts: Vec<(String, String)>) -> PyResult<Self> {
         #[derive(serde::Deserialize)]
         struct SettingsJson {
             deploy_dir: PathBuf,
@@ -227,11 +219,13 @@ impl PyEngine {
             fail_percent: parsed.fail_percent,
             print_output: parsed.print_output,
         };
-        let hosts = hosts.into_iter().map(|name| {
-            let connector = connector_for(&name);
-            (name, connector)
-        });
-        Ok(Self { engine: Arc::new(Engine::new(settings, hosts.collect())) })
+        let mut connectors: Vec<(String, Arc<dyn Connector>)> = Vec::with_capacity(hosts.len());
+        for (name, data) in hosts {
+            let data: Map<String, Value> = from_json("host data", &data)?;
+            let connector = oxinfra_connectors::connector_for(&name, &data);
+            connectors.push((name, connector));
+        }
+        Ok(Self { engine: Arc::new(Engine::new(settings, connectors)) })
     }
 
     /// Sets the object the engine calls back for Python code.

@@ -172,5 +172,8 @@ class Host:
         names = [name for name in self.deploy_names if name]
         return "".join(f"{name} | " for name in names)
 
-    def data_json(self) -> str:
-        return json.dumps(to_plain(self.data.dict()), default=str)
+    def connector_data_json(self) -> str:
+        """The data connectors read (`ssh_*`, `docker_*`, `chroot_*`, ...), as JSON."""
+        prefixes = ("ssh_", "docker_", "podman_", "chroot_", "fake_", "kubernetes_")
+        data = {key: value for key, value in self.data.dict().items() if key.startswith(prefixes)}
+        return json.dumps(to_plain(data), default=str)

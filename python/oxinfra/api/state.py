@@ -43,7 +43,7 @@ class State:
             "fail_percent": self.config.FAIL_PERCENT,
             "print_output": settings.get("print_output", False),
         }
-        self.engine = _core.Engine(json.dumps(engine_settings), [host.name for host in inventory])
+        self.engine = _core.Engine(json.dumps(engine_settings), [(host.name, host.connector_data_json()) for host in inventory])
         self.engine.set_hooks(self)
         inventory.state = self
 
