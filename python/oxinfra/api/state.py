@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import traceback
 from typing import Any, Callable, Iterator
 
 from oxinfra import _core, context
@@ -108,21 +107,22 @@ class State:
         import inspect
 
         function, args, kwargs = self._functions[function_id]
-        with self._context(host):
-            try:
-                parameters = inspect.signature(function).parameters
-            except (TypeError, ValueError):
-                parameters = {}  # type: ignore[assignment]
-            try:
+        target = self.host(host)
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        # The function runs outside the operation that yielded it: operations it calls
+        # are nested operations, not calls inside an operation.
+        in_op, target.in_op = target.in_op, False
+        try:
+            with self._context(host):
                 if "state" in parameters and "host" in parameters:
-                    result = function(self, self.host(host), *args, **kwargs)
+                    result = function(self, target, *args, **kwargs)
                 else:
                     result = function(*args, **kwargs)
-            except Exception as error:
-                _core.line(f"[{self.host(host).name}] Unexpected error in Python callback: {error!r}", "warning")
-                for line in traceback.format_exc().rstrip().splitlines():
-                    _core.line(line, "warning")
-                raise
+        finally:
+            target.in_op = in_op
         return result is not False
 
     def retry_until(self, host: int, callback: int, output: str) -> bool:
