@@ -215,13 +215,18 @@ def run(argv: list[str]) -> int:
             state.engine.print_changes()
             if options["dry"]:
                 return 0
-            if sys.stdin.isatty():
-                _core.line("")
-                _core.line("Detected changes displayed above, skip this step with -y")
-                answer = input("    Press enter to execute...")
-                if answer.strip():
-                    _core.line(f"Unexpected user input: {answer}")
-                    return 0
+            _core.line("")
+            _core.line("Detected changes displayed above, skip this step with -y")
+            sys.stderr.write("    Press enter to execute...")
+            sys.stderr.flush()
+            answer = sys.stdin.readline()
+            if not answer:
+                _core.header("Disconnecting from hosts...")
+                state.engine.disconnect_all()
+                _fail("No confirmation: standard input is closed", "pass -y to execute without asking")
+            if answer.strip():
+                _core.line(f"Unexpected user input: {answer}")
+                return 0
         else:
             _core.header("Skipping change detection")
             if options["dry"]:

@@ -127,3 +127,13 @@ def test_failing_operation_fails_the_host(oxinfra, tmp_path: Path) -> None:
     assert "Error (ignored): executed 1 commands" in result.stderr
     assert "boom" in result.stderr
     assert "No hosts remaining!" in result.stderr
+
+
+def test_without_yes_asks_before_executing(oxinfra, tmp_path: Path) -> None:
+    root = tmp_path / "target"
+    write_project(tmp_path, root)
+    result = oxinfra("@local", "deploy.py")
+    assert result.code == 1, result
+    assert "Press enter to execute" in result.stderr
+    assert "hint: pass -y" in result.stderr
+    assert not root.exists()

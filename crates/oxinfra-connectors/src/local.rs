@@ -109,11 +109,17 @@ fn spawn_reader(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static, whic
     });
 }
 
-/// Kills every process of the group a timed-out command started.
+/// Kills every process of the group a timed-out command started. The group is only
+/// signalled when the command really leads its own group, so a mistake can never reach
+/// the controller's own processes.
 async fn kill_group(process_group: Option<u32>) {
-    if let Some(group) = process_group {
-        // The group may already be gone; nothing to report then.
-        let _ = Process::new("kill").arg("-KILL").arg(format!("-{group}")).status().await;
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::{Pid, getpgid};
+
+    let Some(pid) = process_group.and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw) else { return };
+    if getpgid(Some(pid)).is_ok_and(|group| group == pid) && getpgid(None).is_ok_and(|own| own != pid) {
+        // The group may be gone already; nothing to report then.
+        let _ = killpg(pid, Signal::SIGKILL);
     }
 }
 

@@ -51,6 +51,12 @@ impl Param {
     }
 }
 
+/// Bound fact arguments, by parameter name.
+pub type Arguments = Map<String, Value>;
+
+/// Parses a fact's output lines.
+pub type Processor = fn(&Arguments, &[String]) -> Result<Value, FactError>;
+
 /// A fact: how to read it and how to understand what was read.
 #[derive(Debug, Clone, Copy)]
 pub struct FactDef {
@@ -61,9 +67,9 @@ pub struct FactDef {
     /// The command, from the bound arguments.
     pub command: fn(&Map<String, Value>) -> StringCommand,
     /// The binary that must exist for the command to work, if any.
-    pub requires_command: Option<fn(&Map<String, Value>) -> String>,
+    pub requires_command: Option<fn(&Arguments) -> String>,
     /// Parses the command's standard output lines (only called when there are some).
-    pub process: fn(&Map<String, Value>, &[String]) -> Result<Value, FactError>,
+    pub process: Processor,
     /// The value when the command printed nothing, failed, or needs a missing binary.
     pub default: fn() -> Value,
     /// The shell the command must run in, if not the operation's.

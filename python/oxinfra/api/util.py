@@ -45,6 +45,32 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
+class LocalReader:
+    """How templates are read from the controller; the fixture runner swaps in a
+    virtual file system."""
+
+    def read_text(self, path: str) -> str:
+        return Path(path).read_text()
+
+    def read_lines(self, path: str) -> list[str]:
+        return Path(path).read_text().splitlines()
+
+
+local_reader = LocalReader()
+
+
+def _template_line_number(error: BaseException) -> int:
+    """The template line an error happened on, as pyinfra finds it."""
+    import sys
+    import traceback
+
+    line_number = getattr(error, "lineno", None)
+    if line_number:
+        return int(line_number)
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__ or sys.exc_info()[2]) if frame.name in ("template", "<module>", "top-level template code")]
+    return frames[-1].lineno or 1 if frames else 1
+
+
 def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, Any] | None = None) -> str:
     """Renders a Jinja2 template file (or open file) with pyinfra's settings:
     `StrictUndefined`, `keep_trailing_newline`, templates loadable from the deploy folder,
@@ -58,16 +84,17 @@ def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, 
     options = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True, "loader": jinja2.FileSystemLoader(deploy_dir)}
     options.update(jinja_env_kwargs or {})
     environment = jinja2.Environment(**options)
+    path = None
     if hasattr(src, "read"):
         text = src.read()
+        if hasattr(src, "seek"):
+            src.seek(0)
         name = getattr(src, "name", "template")
     else:
-        path = Path(src)
-        if not path.is_absolute():
-            path = Path(deploy_dir) / path
-        name = str(path)
+        path = os.path.join(deploy_dir, str(src))
+        name = path
         try:
-            text = path.read_text()
+            text = local_reader.read_text(path)
         except OSError as error:
             raise OperationError(f"No such template file: {src}") from error
     if isinstance(text, bytes):
@@ -75,11 +102,9 @@ def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, 
     values = {"host": context.current("host"), "state": context.current("state"), "inventory": context.current("inventory"), **data}
     try:
         return environment.from_string(text).render(values)
-    except jinja2.TemplateError as error:
-        line_number = getattr(error, "lineno", None)
-        lines = text.splitlines()
-        snippet = ""
-        if line_number and 0 < line_number <= len(lines):
-            snippet = "\n...\n" + "\n".join(lines[line_number - 1].split()) + "\n..."
-        location = f" (L{line_number})" if line_number else ""
-        raise OperationError(f"Error in template: {name}{location}: {error}{snippet}") from error
+    except (jinja2.TemplateRuntimeError, jinja2.TemplateSyntaxError, jinja2.UndefinedError) as error:
+        line_number = _template_line_number(error)
+        lines = local_reader.read_lines(path) if path else text.splitlines()
+        lines = [line.strip() for line in lines]
+        relevant = "\n".join(lines[max(line_number - 2, 0) : line_number + 1])
+        raise OperationError(f"Error in template: {name} (L{line_number}): {error}\n...\n{relevant}\n...") from error

@@ -40,7 +40,7 @@ def raise_exception(exception: type[BaseException], *args: Any, **kwargs: Any) -
     + kwargs: keyword arguments for the exception
     """
 
-    def raise_it(*args: Any, **kwargs: Any) -> None:
+    def raise_exc(*args: Any, **kwargs: Any) -> None:
         raise exception(*args, **kwargs)
 
-    yield FunctionCommand(raise_it, args, kwargs)
+    yield FunctionCommand(raise_exc, args, kwargs)
