@@ -8,8 +8,9 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 _RENAMES = {"pyinfra.api.connect": None, "pyinfra.api.operations": None}
 
@@ -31,7 +32,7 @@ class PyinfraAliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "pyinfra" and not fullname.startswith("pyinfra."):
             return None
-        name = "oxinfra" + fullname[len("pyinfra"):]
+        name = "oxinfra" + fullname[len("pyinfra") :]
         try:
             importlib.util.find_spec(name)  # type: ignore[attr-defined]
         except ModuleNotFoundError:

@@ -69,7 +69,9 @@ def _load_config(path: str, config: Config) -> None:
         return
     with context.use(config=config):
         namespace = {"__file__": path, "__name__": "config"}
-        exec(compile(open(path).read(), path, "exec"), namespace)
+        with open(path) as file:
+            source = file.read()
+        exec(compile(source, path, "exec"), namespace)
 
 
 def _apply_flags(options: dict[str, Any], config: Config) -> None:
@@ -304,7 +306,8 @@ def _prepare(state: Any, form: str, options: dict[str, Any]) -> None:
         path = os.path.abspath(filename)
         _core.line(f"Loading: {filename}")
         try:
-            code = compile(open(path).read(), path, "exec")
+            with open(path) as file:
+                code = compile(file.read(), path, "exec")
         except SyntaxError as error:
             _report_user_error(error, filename)
         state.current_deploy_filename = path

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _host: contextvars.ContextVar[Any] = contextvars.ContextVar("oxinfra_host", default=None)
 _config: contextvars.ContextVar[Any] = contextvars.ContextVar("oxinfra_config", default=None)

@@ -37,7 +37,9 @@ def include(filename: str, data: dict[str, Any] | None = None) -> None:
         state.current_include_dir = previous_dir
 
 
-def shell(commands: str | list[str], splitlines: bool = False, ignore_errors: bool = False, print_output: bool = False, print_input: bool = False) -> str | list[str]:
+def shell(
+    commands: str | list[str], splitlines: bool = False, ignore_errors: bool = False, print_output: bool = False, print_input: bool = False
+) -> str | list[str]:
     """Runs commands locally and returns their output; raises `PyinfraError` on failure."""
     outputs = []
     for command in [commands] if isinstance(commands, str) else commands:

@@ -28,7 +28,9 @@ def oxinfra(tmp_path: Path) -> Callable[..., Run]:
     def run(*args: str) -> Run:
         env = {**os.environ, "NO_COLOR": "1", "PYINFRA_PROGRESS": "off"}
         env.pop("PYINFRA_YES", None)
-        result = subprocess.run([sys.executable, "-m", "oxinfra", *args], cwd=tmp_path, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "oxinfra", *args], cwd=tmp_path, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120
+        )
         return Run(result)
 
     return run

@@ -60,7 +60,9 @@ def test_serial_operation_runs_host_by_host(oxinfra, tmp_path: Path) -> None:
 
 
 def test_serial_strategy_repeats_headers_per_host(oxinfra, tmp_path: Path) -> None:
-    (tmp_path / "deploy.py").write_text("from pyinfra.operations import server\nserver.shell(name='A', commands=['true'])\nserver.shell(name='B', commands=['true'])\n")
+    (tmp_path / "deploy.py").write_text(
+        "from pyinfra.operations import server\nserver.shell(name='A', commands=['true'])\nserver.shell(name='B', commands=['true'])\n"
+    )
     result = oxinfra("@fake/a,@fake/b", "deploy.py", "-y", "--serial")
     assert result.code == 0, result
     assert headers(result.stderr) == ["A", "B", "A", "B"]

@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-DEPLOY = '''
+DEPLOY = """
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, python, server
@@ -33,7 +33,7 @@ def record():
         file.write(host.name + "\\n")
 
 python.call(name="Call", function=record, _if=flag.did_change)
-'''
+"""
 
 
 def write_project(folder: Path, root: Path) -> None:

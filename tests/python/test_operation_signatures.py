@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from oxinfra import _core
 
 RUST_PARAMS: dict[str, list[str]] = json.loads(_core.operation_params())

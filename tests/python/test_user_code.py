@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEPLOY = '''
+DEPLOY = """
 from pyinfra import host, local
 from pyinfra.api import FactBase, operation
 from pyinfra.operations import files
@@ -34,7 +34,7 @@ for item in host.loop(["a", "b"]):
     files.file(path="{root}/loop-" + item)
 
 local.include("tasks/more.py", data={{"suffix": "x"}})
-'''
+"""
 
 
 def test_user_operations_and_facts(oxinfra, tmp_path: Path) -> None:
@@ -42,7 +42,9 @@ def test_user_operations_and_facts(oxinfra, tmp_path: Path) -> None:
     root.mkdir()
     (tmp_path / "deploy.py").write_text(DEPLOY.format(root=root))
     (tmp_path / "tasks").mkdir()
-    (tmp_path / "tasks" / "more.py").write_text(f"from pyinfra import host\nfrom pyinfra.operations import files\nfiles.file(path='{root}/included-' + host.data.suffix)\n")
+    (tmp_path / "tasks" / "more.py").write_text(
+        f"from pyinfra import host\nfrom pyinfra.operations import files\nfiles.file(path='{root}/included-' + host.data.suffix)\n"
+    )
     result = oxinfra("@local", "deploy.py", "-y")
     assert result.code == 0, result
     assert (root / "marker").read_text() == "made-by-user-op\n"

@@ -33,7 +33,7 @@ class HiddenValue:
 class MaskString(str):
     """A string shown as `*MASKED*` (deprecated in pyinfra 3.10: use `HiddenValue`)."""
 
-    def __new__(cls, value: str) -> "MaskString":
+    def __new__(cls, value: str) -> MaskString:
         warnings.warn("MaskString is deprecated please switch to HiddenValue", DeprecationWarning, stacklevel=2)
         return super().__new__(cls, value)
 
@@ -128,6 +128,7 @@ class FileUploadCommand(PyinfraCommand):
         self.remote_temp_filename = remote_temp_filename
 
     def to_data(self) -> dict[str, Any]:
+        source: dict[str, Any]
         if isinstance(self.src, (str, Path)):
             source = {"kind": "path", "value": str(self.src)}
         else:

@@ -41,6 +41,35 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 class Config:
     """Configuration values; unknown keys are kept as given."""
 
+    CONNECT_TIMEOUT: int
+    FAIL_PERCENT: float | None
+    TEMP_DIR: str | None
+    DEFAULT_TEMP_DIR: str
+    PARALLEL: int
+    REQUIRE_PYINFRA_VERSION: str | None
+    REQUIRE_PACKAGES: Any
+    SUDO: bool
+    SUDO_USER: str | None
+    PRESERVE_SUDO_ENV: bool
+    USE_SUDO_LOGIN: bool
+    SUDO_PASSWORD: str | None
+    SU_USER: str | None
+    USE_SU_LOGIN: bool
+    SU_SHELL: Any
+    PRESERVE_SU_ENV: bool
+    SU_PASSWORD: str | None
+    DOAS: bool
+    DOAS_USER: str | None
+    DZDO: bool
+    DZDO_USER: str | None
+    IGNORE_ERRORS: bool
+    SHELL: str | None
+    DIFF: bool
+    RETRY: int
+    RETRY_DELAY: float
+    INHERIT_ENV: Any
+    ENV: dict[str, Any]
+
     def __init__(self, **overrides: Any) -> None:
         for key, value in CONFIG_DEFAULTS.items():
             setattr(self, key, copy.copy(value))
@@ -48,7 +77,7 @@ class Config:
             setattr(self, key, value)
         self._locked: dict[str, Any] | None = None
 
-    def copy(self) -> "Config":
+    def copy(self) -> Config:
         clone = Config()
         clone.__dict__.update(copy.deepcopy({key: value for key, value in self.__dict__.items() if key != "_locked"}))
         return clone

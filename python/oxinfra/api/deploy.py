@@ -14,7 +14,7 @@ from oxinfra.api.exceptions import PyinfraError
 def deploy(name: str | None = None, data_defaults: dict[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorates a function of operations; `name` prefixes its operations' names."""
     if callable(name):
-        raise PyinfraError("`@deploy` must be called: use `@deploy()` or `@deploy(\"Name\")`")
+        raise PyinfraError('`@deploy` must be called: use `@deploy()` or `@deploy("Name")`')
 
     def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
         deploy_name = name or function.__name__

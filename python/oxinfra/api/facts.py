@@ -23,6 +23,7 @@ class FactBase(Generic[T]):
     abstract: bool = True
     shell_executable: str | None = None
     requires_command: Any = None
+    command: Any = None
     _builtin: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -69,7 +70,13 @@ def builtin_fact(name: str, doc: str = "") -> type[FactBase[Any]]:
     def command(self: Any, *args: Any, **kwargs: Any) -> str:
         raise FactError(f"`{name}` is read by the engine; use host.get_fact({name.split('.')[-1]}, ...)")
 
-    namespace = {"_builtin": True, "name": name, "__doc__": doc or f"The `{name}` fact.", "command": command, "__module__": "oxinfra.facts." + name.rsplit(".", 1)[0]}
+    namespace = {
+        "_builtin": True,
+        "name": name,
+        "__doc__": doc or f"The `{name}` fact.",
+        "command": command,
+        "__module__": "oxinfra.facts." + name.rsplit(".", 1)[0],
+    }
     return type(name.rsplit(".", 1)[1], (FactBase,), namespace)
 
 
@@ -102,7 +109,9 @@ def get_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str,
     return _python_fact(host, state, fact, args, kwargs, global_arguments)
 
 
-def _python_fact(host: Any, state: Any, fact_class: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any], global_arguments: dict[str, Any]) -> Any:
+def _python_fact(
+    host: Any, state: Any, fact_class: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any], global_arguments: dict[str, Any]
+) -> Any:
     fact = fact_class()
     reason = fact.check_preconditions(state, host)
     if reason:

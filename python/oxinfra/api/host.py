@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from oxinfra.api.util import to_plain
 
@@ -19,7 +20,9 @@ class HostData:
     data (`--data`), host data, group data (later groups win), global data, the running
     deploy's `data_defaults`."""
 
-    def __init__(self, host: "Host", override: dict[str, Any], host_data: dict[str, Any], group_layers: list[dict[str, Any]], global_data: dict[str, Any]) -> None:
+    def __init__(
+        self, host: Host, override: dict[str, Any], host_data: dict[str, Any], group_layers: list[dict[str, Any]], global_data: dict[str, Any]
+    ) -> None:
         object.__setattr__(self, "_host", host)
         object.__setattr__(self, "_runtime", {})
         object.__setattr__(self, "_layers", [override, host_data, *reversed(group_layers), global_data])

@@ -7,8 +7,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from oxinfra.api.exceptions import InventoryError, NoConnectorError, NoGroupError, NoHostError
 from oxinfra.api.host import Host, HostData
@@ -49,7 +50,7 @@ class Inventory:
             self._hosts[name].index = index
         for group_name, _, _ in group_entries:
             self.groups.setdefault(group_name, [])
-        for name, host in self._hosts.items():
+        for host in self._hosts.values():
             for group in host.groups:
                 members = self.groups.setdefault(group, [])
                 if host not in members:
@@ -176,7 +177,7 @@ def load_python_file(path: str, namespace_extra: dict[str, Any] | None = None) -
 
 
 def _groups_from_module(namespace: dict[str, Any]) -> dict[str, Any]:
-    groups = {}
+    groups: dict[str, Any] = {}
     for key, value in namespace.items():
         if key.startswith("_") or isinstance(value, types.ModuleType):
             continue

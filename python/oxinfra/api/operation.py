@@ -11,7 +11,8 @@ import inspect
 import json
 import os
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Generator, Iterator
+from typing import Any, Callable
 
 from oxinfra import context
 from oxinfra.api.arguments import connector_data, pop_global_arguments
@@ -111,11 +112,16 @@ class OperationMeta:
         return self.was_retried and self.did_succeed()
 
     def get_retry_info(self) -> dict[str, Any]:
-        return {"retry_attempts": self.retry_attempts, "max_retries": self.max_retries, "was_retried": self.was_retried, "retry_succeeded": self.retry_succeeded}
+        return {
+            "retry_attempts": self.retry_attempts,
+            "max_retries": self.max_retries,
+            "was_retried": self.was_retried,
+            "retry_succeeded": self.retry_succeeded,
+        }
 
 
 def _is_library_frame(filename: str) -> bool:
-    return filename.startswith(_PACKAGE_DIR) or "site-packages" in filename or "dist-packages" in filename or filename.startswith("<")
+    return filename.startswith((_PACKAGE_DIR, "<")) or "site-packages" in filename or "dist-packages" in filename
 
 
 def operation_order(state: Any, host: Any) -> list[int]:
@@ -186,6 +192,7 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
     if planner is None:
         inner = function
     else:
+
         @functools.wraps(function)
         def inner(*args: Any, **kwargs: Any) -> Iterator[Any]:
             name, arguments = _planner_call(planner, function, args, kwargs)
@@ -204,7 +211,9 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
         if is_deprecated:
             import warnings
 
-            warnings.warn(f"The `{op_name}` operation is deprecated" + (f", use `{deprecated_for}`" if deprecated_for else ""), DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                f"The `{op_name}` operation is deprecated" + (f", use `{deprecated_for}`" if deprecated_for else ""), DeprecationWarning, stacklevel=2
+            )
         config = context.current("config") or state.config
         shown_kwargs = {key: value for key, value in kwargs.items() if not (key.startswith("_") or key == "name")}
         global_arguments = pop_global_arguments(kwargs, host, config, host.context_arguments())
@@ -221,14 +230,20 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
         engine_arguments = connector_data(global_arguments, config, state.register_callable)
 
         call: dict[str, Any] = {
-            "host": host.index, "hash": op_hash, "order": order, "name": name, "arguments_label": label,
-            "global_arguments": engine_arguments, "nested": state.is_executing,
+            "host": host.index,
+            "hash": op_hash,
+            "order": order,
+            "name": name,
+            "arguments_label": label,
+            "global_arguments": engine_arguments,
+            "nested": state.is_executing,
         }
         will_change = None
         if planner is not None:
             call["planner"], call["arguments"] = _planner_call(planner, function, args, kwargs)
         else:
-            def factory() -> Iterator[Any]:
+
+            def factory() -> Generator[Any, None, None]:
                 host.in_op = True
                 try:
                     yield from function(*args, **kwargs)
@@ -254,7 +269,7 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
     return decorated
 
 
-def _first_command_exists(factory: Callable[[], Iterator[Any]], host: Any, engine_arguments: dict[str, Any]) -> bool:
+def _first_command_exists(factory: Callable[[], Generator[Any, None, None]], host: Any, engine_arguments: dict[str, Any]) -> bool:
     """Advances a fresh generator to its first command, as pyinfra's change detection."""
     previous = host.current_op_global_arguments
     host.current_op_global_arguments = engine_arguments
@@ -269,7 +284,9 @@ def _first_command_exists(factory: Callable[[], Iterator[Any]], host: Any, engin
         host.current_op_global_arguments = previous
 
 
-def operation(is_idempotent: bool = True, idempotent_notice: str | None = None, is_deprecated: bool = False, deprecated_for: str | None = None, _set_in_op: bool = True) -> Callable[[Callable[..., Any]], Callable[..., OperationMeta]]:
+def operation(
+    is_idempotent: bool = True, idempotent_notice: str | None = None, is_deprecated: bool = False, deprecated_for: str | None = None, _set_in_op: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., OperationMeta]]:
     """Turns a generator function that yields commands into an operation."""
     if callable(is_idempotent):
         raise PyinfraError("`@operation` must be called: use `@operation()`")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 from oxinfra import _core, context
 from oxinfra.api.command import command_data

@@ -67,7 +67,9 @@ def _template_line_number(error: BaseException) -> int:
     line_number = getattr(error, "lineno", None)
     if line_number:
         return int(line_number)
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__ or sys.exc_info()[2]) if frame.name in ("template", "<module>", "top-level template code")]
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__ or sys.exc_info()[2]) if frame.name in ("template", "<module>", "top-level template code")
+    ]
     return frames[-1].lineno or 1 if frames else 1
 
 
@@ -81,7 +83,7 @@ def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, 
     from oxinfra.api.exceptions import OperationError
 
     deploy_dir = getattr(context.current("state"), "cwd", None) or os.getcwd()
-    options = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True, "loader": jinja2.FileSystemLoader(deploy_dir)}
+    options: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True, "loader": jinja2.FileSystemLoader(deploy_dir)}
     options.update(jinja_env_kwargs or {})
     environment = jinja2.Environment(**options)
     path = None
