@@ -187,6 +187,10 @@ pub enum Command {
         src: String,
         /// Where it goes on the controller.
         dest: PathBuf,
+        /// Create the missing folders above `dest` first (`files.get`'s
+        /// `create_local_dir`); planning does no I/O, so the run does it.
+        #[serde(default)]
+        create_local_dir: bool,
     },
     /// Run a Python function at execute time (`FunctionCommand`), by the id the
     /// Python front gave it.
@@ -209,7 +213,7 @@ impl Command {
         match self {
             Self::Shell { command } => command.masked_value(),
             Self::Upload { dest, .. } => format!("upload {dest}"),
-            Self::Download { src, dest } => format!("download {src} -> {}", dest.display()),
+            Self::Download { src, dest, .. } => format!("download {src} -> {}", dest.display()),
             Self::Function { name, .. } => format!("python function {name}"),
         }
     }

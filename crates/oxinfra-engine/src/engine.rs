@@ -739,9 +739,18 @@ impl Engine {
                 };
                 entry.connector.put_file(&source, dest, connector_arguments).await.map_err(|error| error.to_string())
             }
-            Command::Download { src, dest } => {
+            Command::Download { src, dest, create_local_dir } => {
                 let dest = if dest.is_relative() { self.settings.deploy_dir.join(dest) } else { dest.clone() };
-                entry.connector.get_file(src, &dest, connector_arguments).await.map_err(|error| error.to_string())
+                // pyinfra creates the folder while planning; planning here does no I/O.
+                let folder = dest.parent().filter(|folder| *create_local_dir && !folder.as_os_str().is_empty());
+                let created = match folder {
+                    Some(folder) => tokio::fs::create_dir_all(folder).await.map_err(|error| format!("cannot create local folder `{}`: {error}", folder.display())),
+                    None => Ok(()),
+                };
+                match created {
+                    Ok(()) => entry.connector.get_file(src, &dest, connector_arguments).await.map_err(|error| error.to_string()),
+                    Err(error) => Err(error),
+                }
             }
             Command::Function { id, .. } => {
                 let hooks = self.hooks()?;

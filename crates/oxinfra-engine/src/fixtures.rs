@@ -4,13 +4,16 @@
 //! virtual local file system rooted at `/`, `a-timestamp` as the backup timestamp, and
 //! commands encoded as strings, `{raw, masked}` pairs or `["upload", src, dest]` lists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use oxinfra_core::command::UploadSource;
+use oxinfra_core::local_files::LocalMetadata;
 use oxinfra_core::{Command, FactKey, FactSource, LocalFiles, Missing};
 use oxinfra_operations::Plan;
+use oxinfra_operations::files::util::DateTime;
 use serde_json::{Map, Value, json};
 
 /// What became of one case.
@@ -118,43 +121,114 @@ impl FactSource for FixtureFacts<'_> {
     }
 }
 
-/// The fixture's virtual local file system, rooted at `/`.
+/// The fixture's virtual local file system, after pyinfra-testing's `patch_files`: the
+/// case's `local_files` tree (`files`, `links` and `dirs` at each level) rooted at `/`,
+/// the root itself not being a directory. A file is `null`, its text, or a dict of
+/// `os.stat` fields (`mode`, `atime`, `mtime`); it reads as its text or
+/// `_test_data_`, and reports mode 644 unless told otherwise, directories 755.
 #[derive(Default)]
 struct VirtualFiles {
-    files: BTreeMap<PathBuf, Vec<u8>>,
-    dirs: BTreeSet<PathBuf>,
+    files: HashMap<PathBuf, VirtualFile>,
+    /// Links and their targets, as written.
+    links: HashMap<PathBuf, PathBuf>,
+    /// Each directory's entries: its files, then its links, then its folders, each in
+    /// the case's order, as pyinfra-testing's `os.walk` lists them.
+    dirs: HashMap<PathBuf, Vec<PathBuf>>,
 }
 
+struct VirtualFile {
+    content: Vec<u8>,
+    metadata: LocalMetadata,
+}
+
+/// pyinfra-testing's time for a `stat` field the case leaves out,
+/// `2008-08-09T13:21:44`, read as UTC (pyinfra-testing reads it in the local zone).
+const DEFAULT_FILE_TIME: Duration = Duration::from_secs(1_218_288_104);
+
 impl VirtualFiles {
-    fn from_case(local_files: Option<&Value>) -> Self {
+    fn from_case(local_files: Option<&Value>) -> Result<Self, String> {
         let mut virtual_files = Self::default();
-        virtual_files.dirs.insert(PathBuf::from("/"));
         if let Some(tree) = local_files {
-            virtual_files.add_tree(Path::new("/"), tree);
+            virtual_files.add_tree(Path::new("/"), tree)?;
         }
-        virtual_files
+        Ok(virtual_files)
     }
 
-    fn add_tree(&mut self, base: &Path, tree: &Value) {
-        if let Some(files) = tree.get("files").and_then(Value::as_object) {
-            for (name, content) in files {
-                let content = content.as_str().unwrap_or("_test_data_");
-                self.files.insert(base.join(name), content.as_bytes().to_vec());
-            }
+    fn add_tree(&mut self, base: &Path, tree: &Value) -> Result<Vec<PathBuf>, String> {
+        let mut entries = Vec::new();
+        for (name, file) in tree.get("files").and_then(Value::as_object).into_iter().flatten() {
+            let path = base.join(name);
+            self.files.insert(path.clone(), VirtualFile::from_case(file).map_err(|message| format!("local file {name}: {message}"))?);
+            entries.push(path);
         }
-        if let Some(dirs) = tree.get("dirs").and_then(Value::as_object) {
-            for (name, subtree) in dirs {
-                let path = base.join(name);
-                self.dirs.insert(path.clone());
-                self.add_tree(&path, subtree);
-            }
+        for (name, target) in tree.get("links").and_then(Value::as_object).into_iter().flatten() {
+            let path = base.join(name);
+            self.links.insert(path.clone(), PathBuf::from(target.as_str().unwrap_or_default()));
+            entries.push(path);
         }
+        for (name, subtree) in tree.get("dirs").and_then(Value::as_object).into_iter().flatten() {
+            let path = base.join(name);
+            let children = self.add_tree(&path, subtree)?;
+            self.dirs.insert(path.clone(), children);
+            entries.push(path);
+        }
+        Ok(entries)
     }
+}
+
+impl VirtualFile {
+    fn from_case(file: &Value) -> Result<Self, String> {
+        let content = match file.as_str() {
+            Some(text) if !text.is_empty() => text.as_bytes().to_vec(),
+            _ => b"_test_data_".to_vec(),
+        };
+        let permissions = match file.get("mode") {
+            None => 0o644,
+            Some(Value::String(digits)) => octal(digits)?,
+            Some(number) => octal(&number.to_string())?,
+        };
+        let time = |field: &str| file.get(field).map_or(Ok(SystemTime::UNIX_EPOCH + DEFAULT_FILE_TIME), |value| stat_time(field, value));
+        let metadata = LocalMetadata { permissions, accessed: time("atime")?, modified: time("mtime")? };
+        Ok(Self { content, metadata })
+    }
+}
+
+/// Python's `int(digits, 8)`.
+fn octal(digits: &str) -> Result<u32, String> {
+    let digits = digits.trim();
+    let digits = digits.strip_prefix("0o").unwrap_or(digits);
+    u32::from_str_radix(digits, 8).map_err(|_| format!("mode `{digits}` is not octal"))
+}
+
+/// A `stat` time as pyinfra-testing reads it: seconds, or `datetime:<iso>` (UTC when
+/// it names no zone).
+fn stat_time(field: &str, value: &Value) -> Result<SystemTime, String> {
+    let bad = || format!("`{field}` must be seconds or `datetime:<iso>`, not `{value}`");
+    let seconds = match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => match text.strip_prefix("datetime:") {
+            Some(iso) => {
+                let time = DateTime::parse_iso(iso.trim()).ok_or_else(bad)?;
+                let micros = time.wall_micros() - time.offset_seconds().unwrap_or_default() * 1_000_000;
+                return from_epoch(Duration::from_micros(micros.unsigned_abs()), micros < 0).ok_or_else(bad);
+            }
+            None => text.trim().parse::<f64>().ok(),
+        },
+        _ => None,
+    };
+    let seconds = seconds.ok_or_else(bad)?;
+    let magnitude = Duration::try_from_secs_f64(seconds.abs()).map_err(|_| bad())?;
+    from_epoch(magnitude, seconds < 0.0).ok_or_else(bad)
+}
+
+/// The time `magnitude` after (or `before`) 1970-01-01 UTC.
+fn from_epoch(magnitude: Duration, before: bool) -> Option<SystemTime> {
+    if before { SystemTime::UNIX_EPOCH.checked_sub(magnitude) } else { SystemTime::UNIX_EPOCH.checked_add(magnitude) }
 }
 
 impl LocalFiles for VirtualFiles {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("No such file: {}", path.display())))
+        self.files.get(path).map(|file| file.content.clone()).ok_or_else(|| not_found(path))
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -162,12 +236,35 @@ impl LocalFiles for VirtualFiles {
     }
 
     fn is_dir(&self, path: &Path) -> bool {
-        self.dirs.contains(path)
+        self.dirs.contains_key(path)
     }
 
-    fn walk_files(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
-        Ok(self.files.keys().filter(|file| file.starts_with(path)).cloned().collect())
+    fn is_symlink(&self, path: &Path) -> bool {
+        self.links.contains_key(path)
     }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.links.get(path).cloned().ok_or_else(|| not_found(path))
+    }
+
+    fn metadata(&self, path: &Path) -> io::Result<LocalMetadata> {
+        match self.files.get(path) {
+            Some(file) => Ok(file.metadata),
+            None if self.is_dir(path) => {
+                let time = SystemTime::UNIX_EPOCH + DEFAULT_FILE_TIME;
+                Ok(LocalMetadata { permissions: 0o755, accessed: time, modified: time })
+            }
+            None => Err(not_found(path)),
+        }
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        self.dirs.get(path).cloned().ok_or_else(|| not_found(path))
+    }
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("No such file or directory: {}", path.display()))
 }
 
 /// Encodes a command as pyinfra-testing compares it.
@@ -184,7 +281,7 @@ pub fn encode_command(command: &Command) -> Value {
             };
             json!(["upload", source, dest])
         }
-        Command::Download { src, dest } => json!(["download", src, dest.display().to_string()]),
+        Command::Download { src, dest, .. } => json!(["download", src, dest.display().to_string()]),
         Command::Function { name, .. } => json!([name]),
     }
 }
@@ -223,7 +320,10 @@ fn run_operation_case(group: &str, case: &Value) -> Outcome {
     };
     let empty = Map::new();
     let mut facts = FixtureFacts { facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty) };
-    let local_files = VirtualFiles::from_case(case.get("local_files"));
+    let local_files = match VirtualFiles::from_case(case.get("local_files")) {
+        Ok(local_files) => local_files,
+        Err(message) => return Outcome::Failed(message),
+    };
     let mut plan = Plan::new(&mut facts, &local_files, PathBuf::from("/"), "a-timestamp".to_owned());
     let result = (operation.plan)(&arguments, &mut plan);
 

@@ -895,6 +895,7 @@ pub(crate) mod test_support {
     use std::io;
     use std::path::{Path, PathBuf};
 
+    use oxinfra_core::local_files::LocalMetadata;
     use oxinfra_core::{FactKey, FactSource, LocalFiles, Missing};
     use serde_json::{Map, Value, json};
 
@@ -958,7 +959,27 @@ pub(crate) mod test_support {
             false
         }
 
-        fn walk_files(&self, _path: &Path) -> io::Result<Vec<PathBuf>> {
+        fn is_symlink(&self, _path: &Path) -> bool {
+            false
+        }
+
+        fn read_link(&self, _path: &Path) -> io::Result<PathBuf> {
+            Err(io::Error::from(io::ErrorKind::NotFound))
+        }
+
+        fn metadata(&self, path: &Path) -> io::Result<LocalMetadata> {
+            let time = std::time::SystemTime::UNIX_EPOCH;
+            self.0
+                .get(path)
+                .map(|_| LocalMetadata {
+                    permissions: 0o644,
+                    accessed: time,
+                    modified: time,
+                })
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        }
+
+        fn read_dir(&self, _path: &Path) -> io::Result<Vec<PathBuf>> {
             Ok(Vec::new())
         }
     }

@@ -3,25 +3,24 @@
 //! files, directories and links, in the order of pyinfra's `operations/files.py`.
 //! Line edits live in `lines`, shared command builders in `util`.
 //!
-//! The controller's files are read only through [`Plan::local_files`], which knows
-//! contents but not permissions, times or symbolic links: where pyinfra copies a local
-//! mode (`mode=True`, `files.sync`) regular files count as `644` and directories as
-//! `755`, as pyinfra's own test harness reports them; `atime=True`/`mtime=True` are
-//! refused; `files.sync` sees no local links (a linked file is uploaded as a file) and
-//! no empty folders.
+//! The controller's files are read only through [`Plan::local_files`]: contents,
+//! modes and times (`mode=True`, `atime=True`, `files.sync`'s modes), links and folder
+//! listings (`files.sync`). Planning creates nothing locally: `files.get`'s
+//! `create_local_dir` travels on the download command for the run to honour.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use oxinfra_core::command::UploadSource;
+use oxinfra_core::local_files::LocalMetadata;
 use oxinfra_core::{Command, StringCommand};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::util::{
     ChownFlags, DateTime, Mode, ModeArg, TimeField, backup_path, chmod, chown, field, fnmatch, hex,
-    owner_differs, posix_basename, posix_dirname, posix_join, temp_filename_in, touch, truthy,
-    unix_path_join, validate_path, wants_owner,
+    owner_differs, permission_digits, posix_basename, posix_dirname, posix_join, temp_filename_in,
+    touch, truthy, unix_path_join, validate_path, wants_owner,
 };
 use crate::plan::{FileDiff, OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
@@ -52,9 +51,7 @@ pub const OPERATIONS: &[OperationDef] = &[
         ],
         plan: download,
     },
-    // `files.sync` is held back from the registry until `LocalFiles` can report
-    // symbolic links and directory order (it passes 5 of pyinfra's 10 cases).
-    /*OperationDef {
+    OperationDef {
         name: "files.sync",
         params: &[
             "src",
@@ -69,7 +66,7 @@ pub const OPERATIONS: &[OperationDef] = &[
             "add_deploy_dir",
         ],
         plan: sync,
-    },*/
+    },
     OperationDef {
         name: "files.get",
         params: &["src", "dest", "add_deploy_dir", "create_local_dir", "force"],
@@ -246,13 +243,16 @@ fn remote_files_equal(
     Ok(false)
 }
 
-/// The mode of a local path as pyinfra's `get_path_permissions_mode` would read it;
-/// see the module documentation for why it is fixed.
-fn local_permissions(plan: &Plan<'_>, path: &Path) -> ModeArg {
-    ModeArg::Int(if plan.local_files.is_dir(path) {
-        755
-    } else {
-        644
+/// pyinfra's `get_path_permissions_mode`: a local path's mode as octal digits.
+fn local_permissions(plan: &Plan<'_>, path: &Path) -> Result<ModeArg, OperationError> {
+    let metadata = local_metadata(plan, path)?;
+    Ok(ModeArg::Int(permission_digits(metadata.permissions)))
+}
+
+/// `os.stat` of a local path; failing as Python's `OSError`.
+fn local_metadata(plan: &Plan<'_>, path: &Path) -> Result<LocalMetadata, OperationError> {
+    plan.local_files.metadata(path).map_err(|error| {
+        OperationError::LocalFile(format!("cannot stat `{}`: {error}", path.display()))
     })
 }
 
@@ -567,18 +567,22 @@ pub struct SyncArgs {
     pub add_deploy_dir: bool,
 }
 
-/// What `files.sync` found under its source: folders (relative, `/`-separated) and
-/// files (local path, host path), both in the order of a top-down walk.
+/// What `files.sync` found under its source, each in the order of a top-down
+/// `os.walk`: folders (relative to the source, `/`-separated, with their local path),
+/// links (host path, target as written) and files (local path, host path).
 #[derive(Debug, Default)]
 struct LocalTree {
     directories: Vec<(String, PathBuf)>,
+    links: Vec<(String, String)>,
     files: Vec<(PathBuf, String)>,
 }
 
-#[expect(dead_code, reason = "held back from the registry, see OPERATIONS")]
 fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: SyncArgs = parse_arguments("files.sync", arguments)?;
-    let source = resolve_local(plan, &args.src, args.add_deploy_dir);
+    // `pathlib` spelling: no trailing `/`, no `.` parts.
+    let source: PathBuf = resolve_local(plan, &args.src, args.add_deploy_dir)
+        .components()
+        .collect();
     if !plan.local_files.is_dir(&source) {
         return Err(OperationError::LocalFile(format!(
             "No such directory: {}",
@@ -602,9 +606,10 @@ fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
         .filter(|_| truthy(&link))
         .unwrap_or(&args.dest)
         .to_owned();
-    let root_mode = synced_mode(&args, true)
-        .cloned()
-        .unwrap_or_else(|| local_permissions(plan, &source));
+    let root_mode = match synced_mode(&args, true) {
+        Some(mode) => mode.clone(),
+        None => local_permissions(plan, &source)?,
+    };
     plan_directory(
         &DirectoryArgs {
             mode: Some(root_mode),
@@ -613,9 +618,10 @@ fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
         plan,
     )?;
     for (relative, local) in &tree.directories {
-        let mode = synced_mode(&args, true)
-            .cloned()
-            .unwrap_or_else(|| local_permissions(plan, local));
+        let mode = match synced_mode(&args, true) {
+            Some(mode) => mode.clone(),
+            None => local_permissions(plan, local)?,
+        };
         let path = unix_path_join(&[&args.dest, relative]);
         plan_directory(
             &DirectoryArgs {
@@ -625,10 +631,15 @@ fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
             plan,
         )?;
     }
+    // Links before files, so that a linked folder exists before files go into it.
+    for (remote, target) in &tree.links {
+        plan_link(&LinkArgs::synced(remote, target, &args), remote, plan)?;
+    }
     for (local, remote) in &tree.files {
-        let mode = synced_mode(&args, false)
-            .cloned()
-            .unwrap_or_else(|| local_permissions(plan, local));
+        let mode = match synced_mode(&args, false) {
+            Some(mode) => mode.clone(),
+            None => local_permissions(plan, local)?,
+        };
         plan_put(&PutArgs::synced(local, remote, &args, mode), plan)?;
     }
     if args.delete {
@@ -647,39 +658,10 @@ fn synced_mode(args: &SyncArgs, is_directory: bool) -> Option<&ModeArg> {
     directory_mode.or_else(|| given_mode(args.mode.as_ref()))
 }
 
-/// The files under a local folder grouped by folder, and each folder's subfolders,
-/// both keyed by path parts relative to that folder.
-#[derive(Debug, Default)]
-struct FolderIndex {
-    files: BTreeMap<Vec<String>, Vec<(String, PathBuf)>>,
-    children: BTreeMap<Vec<String>, BTreeSet<String>>,
-}
-
-impl FolderIndex {
-    fn new(source: &Path, listed: Vec<PathBuf>) -> Self {
-        let mut index = Self::default();
-        for path in listed {
-            let Ok(relative) = path.strip_prefix(source) else {
-                continue;
-            };
-            let mut parts: Vec<String> = relative
-                .components()
-                .map(|part| part.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let Some(name) = parts.pop() else { continue };
-            for depth in 0..parts.len() {
-                let parent = index.children.entry(parts[..depth].to_vec()).or_default();
-                parent.insert(parts[depth].clone());
-            }
-            index.files.entry(parts).or_default().push((name, path));
-        }
-        index
-    }
-}
-
-/// Walks `source` top-down as `os.walk` does (a folder's files before its
-/// subfolders), pruning excluded folders and skipping excluded files. Only folders
-/// holding files are seen, as [`oxinfra_core::LocalFiles`] lists files only.
+/// Walks `source` as pyinfra's `files.sync` drives `os.walk(topdown=True,
+/// followlinks=False)`: a folder, then each kept subfolder's walk in turn. Excluded
+/// folders are left before being entered, excluded files skipped; links (to files or
+/// folders) are collected as links and never followed.
 fn walk_local(
     plan: &Plan<'_>,
     source: &Path,
@@ -687,50 +669,86 @@ fn walk_local(
     exclude: &[String],
     exclude_dir: &[String],
 ) -> Result<LocalTree, OperationError> {
-    let listed = plan.local_files.walk_files(source).map_err(|error| {
-        OperationError::Operation(format!("cannot list `{}`: {error}", source.display()))
-    })?;
-    let FolderIndex {
-        files: files_in,
-        children,
-    } = FolderIndex::new(source, listed);
+    let local_files = plan.local_files;
+    let remote_path = |relative: &str, name: &str| {
+        let parts: Vec<&str> = [dest, relative, name]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect();
+        unix_path_join(&parts)
+    };
     let mut tree = LocalTree::default();
-    let mut pending = vec![Vec::new()];
+    let mut pending = vec![source.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        let relative = folder.join("/");
-        if !folder.is_empty() {
-            tree.directories
-                .push((relative.clone(), source.join(&relative)));
-        }
-        for (name, path) in files_in.get(&folder).into_iter().flatten() {
-            if exclude
+        let relative = posix_relative(source, &folder);
+        let entries = local_files.read_dir(&folder).map_err(|error| {
+            OperationError::LocalFile(format!("cannot list `{}`: {error}", folder.display()))
+        })?;
+        // `os.walk` puts what is a folder, links followed, in `dirnames`.
+        let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) = entries
+            .into_iter()
+            .partition(|entry| local_files.is_dir(entry));
+        let mut kept = Vec::new();
+        for child in folders {
+            let name = file_name(&child);
+            let child_relative = posix_relative(source, &child);
+            if exclude_dir
                 .iter()
-                .any(|pattern| fnmatch(&path.to_string_lossy(), pattern))
+                .any(|pattern| fnmatch(&child_relative, pattern))
             {
                 continue;
             }
-            let parts: Vec<&str> = [dest, relative.as_str(), name.as_str()]
-                .into_iter()
-                .filter(|part| !part.is_empty())
-                .collect();
-            tree.files.push((path.clone(), unix_path_join(&parts)));
-        }
-        let kept = children.get(&folder).into_iter().flatten().filter(|child| {
-            let child_path = if relative.is_empty() {
-                (*child).clone()
+            if local_files.is_symlink(&child) {
+                let target = read_link(plan, &child)?;
+                tree.links.push((remote_path(&relative, &name), target));
             } else {
-                format!("{relative}/{child}")
-            };
-            !exclude_dir
+                kept.push(child);
+            }
+        }
+        if !relative.is_empty() {
+            tree.directories.push((relative.clone(), folder.clone()));
+        }
+        for file in files {
+            if exclude
                 .iter()
-                .any(|pattern| fnmatch(&child_path, pattern))
-        });
-        let kept: Vec<Vec<String>> = kept
-            .map(|child| [folder.clone(), vec![child.clone()]].concat())
-            .collect();
+                .any(|pattern| fnmatch(&file.to_string_lossy(), pattern))
+            {
+                continue;
+            }
+            let remote = remote_path(&relative, &file_name(&file));
+            if local_files.is_symlink(&file) {
+                tree.links.push((remote, read_link(plan, &file)?));
+            } else {
+                tree.files.push((file, remote));
+            }
+        }
         pending.extend(kept.into_iter().rev());
     }
     Ok(tree)
+}
+
+/// `path` relative to `base`, `/`-separated; empty for `base` itself.
+fn posix_relative(base: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `os.readlink`: the target of a local link as written.
+fn read_link(plan: &Plan<'_>, path: &Path) -> Result<String, OperationError> {
+    let target = plan.local_files.read_link(path).map_err(|error| {
+        OperationError::LocalFile(format!("cannot read link `{}`: {error}", path.display()))
+    })?;
+    Ok(target.to_string_lossy().into_owned())
 }
 
 /// Removes files and links under `dest` that the sync did not write.
@@ -740,13 +758,18 @@ fn delete_extra(
     exclude: &[String],
     plan: &mut Plan<'_>,
 ) -> Result<(), OperationError> {
-    let wanted: BTreeSet<&str> = tree
+    let wanted_files: BTreeSet<&str> = tree
         .files
         .iter()
         .map(|(_, remote)| remote.as_str())
         .collect();
+    let wanted_links: BTreeSet<&str> = tree
+        .links
+        .iter()
+        .map(|(remote, _)| remote.as_str())
+        .collect();
     let excluded = |path: &str| exclude.iter().any(|pattern| fnmatch(path, pattern));
-    for path in extra_paths(plan, "files.FindFiles", &args.dest, &wanted)? {
+    for path in extra_paths(plan, "files.FindFiles", &args.dest, &wanted_files)? {
         if !excluded(&path) {
             plan_file(
                 &FileArgs {
@@ -757,7 +780,7 @@ fn delete_extra(
             )?;
         }
     }
-    for path in extra_paths(plan, "files.FindLinks", &args.dest, &BTreeSet::new())? {
+    for path in extra_paths(plan, "files.FindLinks", &args.dest, &wanted_links)? {
         if !excluded(&path) {
             plan_link(&LinkArgs::removal(&path), &path, plan)?;
         }
@@ -813,8 +836,8 @@ pub struct GetArgs {
     /// Read `dest` relative to the deploy directory.
     #[serde(default = "yes")]
     pub add_deploy_dir: bool,
-    /// Create the local folder of `dest` when missing. Planning does no I/O, so this is
-    /// left to whoever runs the download.
+    /// Create the local folder of `dest` when missing. Planning does no I/O, so the
+    /// download command carries this to the run.
     #[serde(default)]
     pub create_local_dir: bool,
     /// Download even when the local copy matches.
@@ -839,6 +862,7 @@ fn get(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Operat
         plan.push_command(Command::Download {
             src: args.src,
             dest,
+            create_local_dir: args.create_local_dir,
         });
     } else {
         plan.noop(format!(
@@ -948,7 +972,7 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mode = match &args.mode {
         Some(ModeArg::Bool(true)) => match &local.path {
             Some(path) if plan.local_files.is_file(path) => {
-                Mode::parse(Some(&local_permissions(plan, path)))?
+                Mode::parse(Some(&local_permissions(plan, path)?))?
             }
             _ => None,
         },
@@ -1139,13 +1163,19 @@ fn wanted_time(
         Some(TimeSpec::Number(seconds)) if *seconds == 0.0 => Ok(None),
         Some(TimeSpec::Text(text)) if text.is_empty() => Ok(None),
         Some(TimeSpec::Bool(true)) => {
-            let shown = local
-                .path
-                .as_ref()
-                .map_or_else(|| "<memory>".to_owned(), |path| path.display().to_string());
-            Err(OperationError::Operation(format!(
-                "`{name}=True` needs the times of `{shown}`, which oxinfra cannot read from the controller"
-            )))
+            let Some(path) = &local.path else {
+                return Err(OperationError::Type(format!(
+                    "`{name}=True` copies the local file's time, but `src` is not a file"
+                )));
+            };
+            let metadata = local_metadata(plan, path)?;
+            let time = match which {
+                TimeField::Access => metadata.accessed,
+                TimeField::Modification => metadata.modified,
+            };
+            DateTime::from_system_time(time)
+                .map(Some)
+                .ok_or_else(|| bad(format!("{time:?}")))
         }
         Some(TimeSpec::Number(seconds)) => DateTime::from_timestamp(*seconds)
             .map(Some)
@@ -1350,6 +1380,22 @@ pub struct LinkArgs {
 }
 
 impl LinkArgs {
+    /// A local link copied by `files.sync`, its folder made beforehand.
+    fn synced(path: &str, target: &str, sync: &SyncArgs) -> Self {
+        Self {
+            path: json!(path),
+            target: Some(target.to_owned()),
+            present: true,
+            user: sync.user.clone(),
+            group: sync.group.clone(),
+            symbolic: true,
+            create_remote_dir: false,
+            force: false,
+            force_backup: true,
+            force_backup_dir: None,
+        }
+    }
+
     /// The removal of a link (`files.sync` with `delete`).
     fn removal(path: &str) -> Self {
         Self {
@@ -1730,7 +1776,9 @@ fn flags(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Oper
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::io;
+    use std::time::{Duration, SystemTime};
 
     use oxinfra_core::{FactKey, FactSource, LocalFiles, Missing};
 
@@ -1748,35 +1796,93 @@ mod tests {
         }
     }
 
-    struct Files(BTreeMap<PathBuf, Vec<u8>>);
+    /// Controller files in memory: files (mode 644 unless given, fixed times) and
+    /// links; every ancestor of an entry is a directory (mode 755), listed sorted.
+    #[derive(Default)]
+    struct Files {
+        files: BTreeMap<PathBuf, (Vec<u8>, LocalMetadata)>,
+        links: BTreeMap<PathBuf, PathBuf>,
+    }
+
+    const FILE_TIME: Duration = Duration::from_secs(957_139_260);
+
+    impl Files {
+        fn file(self, path: &str, content: &str) -> Self {
+            self.file_with_mode(path, content, 0o644)
+        }
+
+        fn file_with_mode(mut self, path: &str, content: &str, permissions: u32) -> Self {
+            let time = SystemTime::UNIX_EPOCH + FILE_TIME;
+            let metadata = LocalMetadata {
+                permissions,
+                accessed: time,
+                modified: time,
+            };
+            self.files
+                .insert(path.into(), (content.as_bytes().to_vec(), metadata));
+            self
+        }
+
+        fn link(mut self, path: &str, target: &str) -> Self {
+            self.links.insert(path.into(), target.into());
+            self
+        }
+
+        fn entries(&self) -> impl Iterator<Item = &PathBuf> {
+            self.files.keys().chain(self.links.keys())
+        }
+    }
 
     impl LocalFiles for Files {
         fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-            self.0
+            self.files
                 .get(path)
-                .cloned()
+                .map(|(content, _)| content.clone())
                 .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
         }
 
         fn is_file(&self, path: &Path) -> bool {
-            self.0.contains_key(path)
+            self.files.contains_key(path)
         }
 
         fn is_dir(&self, path: &Path) -> bool {
             path == Path::new("/")
                 || self
-                    .0
-                    .keys()
-                    .any(|file| file.starts_with(path) && file != path)
+                    .entries()
+                    .any(|entry| entry.starts_with(path) && entry != path)
         }
 
-        fn walk_files(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
-            Ok(self
-                .0
-                .keys()
-                .filter(|file| file.starts_with(path))
+        fn is_symlink(&self, path: &Path) -> bool {
+            self.links.contains_key(path)
+        }
+
+        fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+            self.links
+                .get(path)
                 .cloned()
-                .collect())
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        }
+
+        fn metadata(&self, path: &Path) -> io::Result<LocalMetadata> {
+            match self.files.get(path) {
+                Some((_, metadata)) => Ok(*metadata),
+                None if self.is_dir(path) => Ok(LocalMetadata {
+                    permissions: 0o755,
+                    accessed: SystemTime::UNIX_EPOCH,
+                    modified: SystemTime::UNIX_EPOCH,
+                }),
+                None => Err(io::Error::from(io::ErrorKind::NotFound)),
+            }
+        }
+
+        fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+            let children: BTreeSet<PathBuf> = self
+                .entries()
+                .filter_map(|entry| entry.strip_prefix(path).ok())
+                .filter_map(|relative| relative.components().next())
+                .map(|first| path.join(first))
+                .collect();
+            Ok(children.into_iter().collect())
         }
     }
 
@@ -1785,6 +1891,8 @@ mod tests {
         result: Result<(), OperationError>,
         commands: Vec<String>,
         uploads: Vec<UploadSource>,
+        /// Each download's local path and `create_local_dir`.
+        downloads: Vec<(PathBuf, bool)>,
         noop: Option<String>,
         diffs: Vec<FileDiff>,
     }
@@ -1796,6 +1904,7 @@ mod tests {
                 result,
                 commands: Vec::new(),
                 uploads: Vec::new(),
+                downloads: Vec::new(),
                 noop: None,
                 diffs: Vec::new(),
             }
@@ -1809,24 +1918,28 @@ mod tests {
         files: &[(&str, &str)],
         want_diff: bool,
     ) -> Planned {
+        let files = files
+            .iter()
+            .fold(Files::default(), |files, (path, content)| {
+                files.file(path, content)
+            });
+        plan_against(name, arguments, facts, &files, want_diff)
+    }
+
+    fn plan_against(
+        name: &str,
+        arguments: Value,
+        facts: &[(&str, Value)],
+        files: &Files,
+        want_diff: bool,
+    ) -> Planned {
         let mut facts = Facts(
             facts
                 .iter()
                 .map(|(key, value)| ((*key).to_owned(), value.clone()))
                 .collect(),
         );
-        let files = Files(
-            files
-                .iter()
-                .map(|(path, content)| (PathBuf::from(path), content.as_bytes().to_vec()))
-                .collect(),
-        );
-        let mut plan = Plan::new(
-            &mut facts,
-            &files,
-            PathBuf::from("/deploy"),
-            "ts".to_owned(),
-        );
+        let mut plan = Plan::new(&mut facts, files, PathBuf::from("/deploy"), "ts".to_owned());
         plan.want_diff = want_diff;
         let Value::Object(arguments) = arguments else {
             return Planned::failed("arguments must be an object");
@@ -1844,11 +1957,24 @@ mod tests {
                 _ => None,
             })
             .collect();
+        let downloads = plan
+            .commands
+            .iter()
+            .filter_map(|command| match command {
+                Command::Download {
+                    dest,
+                    create_local_dir,
+                    ..
+                } => Some((dest.clone(), *create_local_dir)),
+                _ => None,
+            })
+            .collect();
         let commands = plan.commands.iter().map(Command::display).collect();
         Planned {
             result,
             commands,
             uploads,
+            downloads,
             noop: plan.noop_reason.clone(),
             diffs: plan.diffs.clone(),
         }
@@ -2100,6 +2226,125 @@ mod tests {
             "chmod 600 /dst/sub/a",
         ];
         assert_eq!(planned.commands, expected);
+    }
+
+    /// The key `files.sync` reads `files.FindFiles`/`files.FindLinks` under.
+    fn find_key(fact: &str, path: &str) -> String {
+        format!(
+            "{fact} (args=None, fname=None, iname=None, max_size=None, maxdepth=None, min_size=None, path={path}, path_match=None, quote_path=True, regex=None, size=None)"
+        )
+    }
+
+    #[test]
+    fn sync_copies_local_modes() {
+        let facts = [
+            ("files.Link (path=/dst)", json!(null)),
+            ("files.Directory (path=/dst)", json!({"mode": 755})),
+            ("files.Directory (path=/dst/sub)", json!(null)),
+            ("files.File (path=/dst/sub/a)", json!(null)),
+            ("files.Directory (path=/dst/sub/a)", json!(null)),
+        ];
+        let files = Files::default().file_with_mode("/src/sub/a", "a", 0o4750);
+        let planned = plan_against(
+            "files.sync",
+            json!({"src": "/src", "dest": "/dst"}),
+            &facts,
+            &files,
+            false,
+        );
+        let expected = [
+            "mkdir -p /dst/sub",
+            "chmod 755 /dst/sub",
+            "upload /dst/sub/a",
+            "chmod 750 /dst/sub/a",
+        ];
+        assert_eq!(planned.commands, expected);
+    }
+
+    #[test]
+    fn sync_copies_links_and_deletes_only_unknown_ones() {
+        let find_files = find_key("files.FindFiles", "/dst");
+        let find_links = find_key("files.FindLinks", "/dst");
+        let facts = [
+            ("files.Link (path=/dst)", json!(null)),
+            ("files.Directory (path=/dst)", json!({"mode": 755})),
+            ("files.Link (path=/dst/l)", json!(null)),
+            ("files.File (path=/dst/f)", json!(null)),
+            ("files.Directory (path=/dst/f)", json!(null)),
+            (find_files.as_str(), json!([])),
+            (find_links.as_str(), json!(["/dst/l", "/dst/old"])),
+            ("files.Link (path=/dst/old)", json!({"link_target": "/x"})),
+        ];
+        let files = Files::default().file("/src/f", "f").link("/src/l", "../t");
+        let planned = plan_against(
+            "files.sync",
+            json!({"src": "/src/", "dest": "/dst", "delete": true}),
+            &facts,
+            &files,
+            false,
+        );
+        let expected = [
+            "ln -s ../t /dst/l",
+            "upload /dst/f",
+            "chmod 644 /dst/f",
+            "rm -f /dst/old",
+        ];
+        assert_eq!(
+            (planned.result, planned.commands),
+            (Ok(()), expected.map(String::from).to_vec())
+        );
+    }
+
+    #[test]
+    fn put_copies_local_mode_and_mtime() {
+        let facts = [
+            ("files.File (path=/x)", json!(null)),
+            ("files.Directory (path=/x)", json!(null)),
+            ("files.Directory (path=/)", json!(true)),
+        ];
+        let files = Files::default().file_with_mode("/f", "", 0o600);
+        let planned = plan_against(
+            "files.put",
+            json!({"src": "/f", "dest": "/x", "mode": true, "mtime": true}),
+            &facts,
+            &files,
+            false,
+        );
+        let expected = [
+            "upload /x",
+            "chmod 600 /x",
+            "touch -m -d 2000-05-01T00:01:00Z /x",
+        ];
+        assert_eq!(planned.commands, expected);
+    }
+
+    #[test]
+    fn put_time_of_memory_content_is_type_error() {
+        let facts = [
+            ("files.File (path=/x)", json!(null)),
+            ("files.Directory (path=/x)", json!(null)),
+            ("files.Directory (path=/)", json!(true)),
+        ];
+        let planned = plan_op(
+            "files.put",
+            json!({"src": {"content": "hi"}, "dest": "/x", "atime": true}),
+            &facts,
+        );
+        assert!(matches!(planned.result, Err(OperationError::Type(_))));
+    }
+
+    #[test]
+    fn get_carries_create_local_dir_to_the_download() {
+        let planned = plan_op(
+            "files.get",
+            json!({"src": "/r", "dest": "out/r", "create_local_dir": true}),
+            &[("files.File (path=/r)", json!(null))],
+        );
+        assert_eq!(planned.result, Ok(()));
+        assert_eq!(
+            planned.downloads,
+            vec![(PathBuf::from("/deploy/out/r"), true)]
+        );
     }
 
     #[test]

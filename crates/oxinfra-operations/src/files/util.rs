@@ -6,6 +6,7 @@
 //! Nothing here reads facts or pushes commands; the operations do.
 
 use std::fmt::Write as _;
+use std::time::SystemTime;
 
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_repr;
@@ -140,6 +141,13 @@ pub fn chmod(target: &str, mode: &Mode, recursive: bool) -> StringCommand {
         command
     };
     command.quoted(mode.as_str()).quoted(target)
+}
+
+/// pyinfra's `get_path_permissions_mode`: the last three octal digits of a mode, read
+/// as a decimal number (`0o4755` gives `755`), which is how pyinfra passes modes on.
+pub fn permission_digits(permissions: u32) -> i64 {
+    let digit = |shift: u32| i64::from((permissions >> shift) & 0o7);
+    digit(6) * 100 + digit(3) * 10 + digit(0)
 }
 
 /// How [`chown`] applies ownership.
@@ -415,6 +423,16 @@ impl DateTime {
             offset_seconds: Some(0),
         };
         (in_range && time.in_python_range()).then_some(time)
+    }
+
+    /// A time of the controller's clock, as Python's `datetime.fromtimestamp(st_mtime,
+    /// tz=timezone.utc)` reads a `stat` time.
+    pub fn from_system_time(time: SystemTime) -> Option<Self> {
+        let seconds = match time.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(after) => after.as_secs_f64(),
+            Err(before) => -before.duration().as_secs_f64(),
+        };
+        Self::from_timestamp(seconds)
     }
 
     fn in_python_range(self) -> bool {
@@ -737,6 +755,32 @@ mod tests {
         };
         assert_eq!(differs("2002-09-15T10:11:12"), Some(true));
         assert_eq!(differs("2002-09-15T10:11:11.1"), Some(false));
+    }
+
+    #[test]
+    fn stat_times_read_as_utc() {
+        let after = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(957_139_260_250);
+        assert_eq!(
+            DateTime::from_system_time(after)
+                .map(DateTime::utc_iso)
+                .as_deref(),
+            Some("2000-05-01T00:01:00.250000Z")
+        );
+        let before = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(1);
+        assert_eq!(
+            DateTime::from_system_time(before)
+                .map(DateTime::utc_iso)
+                .as_deref(),
+            Some("1969-12-31T23:59:59Z")
+        );
+    }
+
+    #[test]
+    fn permission_digits_keep_the_last_three() {
+        assert_eq!(
+            [0o644, 0o4755, 0o7, 0].map(permission_digits),
+            [644, 755, 7, 0]
+        );
     }
 
     #[test]
