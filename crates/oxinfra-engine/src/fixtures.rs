@@ -305,6 +305,26 @@ fn keyword_arguments(params: &[&str], case: &Value) -> Result<Map<String, Value>
     Ok(arguments)
 }
 
+/// Plans `planner` with already keyword `arguments` against a case's facts and local
+/// files, for operations the Python front prepares (templates): the encoded commands,
+/// or `{"error": class, "message": text}`.
+pub fn plan_with_case(planner: &str, arguments: &Map<String, Value>, case: &Value) -> Value {
+    let Some(operation) = oxinfra_operations::find(planner) else {
+        return json!({"error": "OperationError", "message": format!("no operation named `{planner}`")});
+    };
+    let empty = Map::new();
+    let mut facts = FixtureFacts { facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty) };
+    let local_files = match VirtualFiles::from_case(case.get("local_files")) {
+        Ok(local_files) => local_files,
+        Err(message) => return json!({"error": "OperationError", "message": message}),
+    };
+    let mut plan = Plan::new(&mut facts, &local_files, PathBuf::from("/"), "a-timestamp".to_owned());
+    match (operation.plan)(arguments, &mut plan) {
+        Ok(()) => json!({"commands": plan.commands, "noop": plan.noop_reason}),
+        Err(error) => json!({"error": error.class_name(), "message": error.to_string()}),
+    }
+}
+
 fn run_operation_case(group: &str, case: &Value) -> Outcome {
     let Some(operation) = oxinfra_operations::find(group) else {
         return Outcome::NotImplemented;

@@ -97,6 +97,22 @@ fn run_fixture_case(kind: &str, group: &str, path: PathBuf) -> (String, String) 
     }
 }
 
+/// Plans an operation against a fixture case (JSON) for the Python fixture runner;
+/// returns `{"commands": [...], "noop": ...}` or `{"error", "message"}` as JSON.
+#[pyfunction]
+fn plan_fixture(planner: &str, arguments: &str, case: &str) -> PyResult<String> {
+    let arguments: Map<String, Value> = from_json("operation arguments", arguments)?;
+    let case: Value = from_json("fixture case", case)?;
+    to_json(&fixtures::plan_with_case(planner, &arguments, &case))
+}
+
+/// A command (JSON) encoded as pyinfra's fixtures write it.
+#[pyfunction]
+fn encode_command(command: &str) -> PyResult<String> {
+    let command: Command = from_json("command", command)?;
+    to_json(&fixtures::encode_command(&command))
+}
+
 /// Loads a fixture case file (JSON or YAML) as JSON text.
 #[pyfunction]
 fn load_fixture(path: PathBuf) -> PyResult<String> {
@@ -389,6 +405,8 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(fact_names, module)?)?;
     module.add_function(wrap_pyfunction!(run_fixture_case, module)?)?;
     module.add_function(wrap_pyfunction!(load_fixture, module)?)?;
+    module.add_function(wrap_pyfunction!(plan_fixture, module)?)?;
+    module.add_function(wrap_pyfunction!(encode_command, module)?)?;
     module.add_class::<PyEngine>()?;
     module.add("EngineError", module.py().get_type::<EngineError>())?;
     module.add("NestedOperationError", module.py().get_type::<NestedOperationError>())?;

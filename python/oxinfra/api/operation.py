@@ -168,7 +168,9 @@ def _plan_builtin(planner: str, arguments: dict[str, Any]) -> Iterator[Any]:
 
     state = current_state()
     host = context.current("host")
-    global_arguments = host.current_op_global_arguments or connector_data(pop_global_arguments({}, host, state.config), state.config, state.register_callable)
+    global_arguments = host.current_op_global_arguments
+    if global_arguments is None:
+        global_arguments = connector_data(pop_global_arguments({}, host, state.config), state.config, state.register_callable)
     response = json.loads(state.engine.plan(host.index, planner, json.dumps(to_plain(arguments)), json.dumps(global_arguments)))
     if "error" in response:
         raise _ERRORS.get(response["error"], OperationError)(response["message"])

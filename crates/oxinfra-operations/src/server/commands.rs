@@ -86,8 +86,10 @@ pub fn shell(args: &ShellArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptArgs {
-    /// The local script, relative to the deploy directory.
-    pub src: String,
+    /// The local script, relative to the deploy directory, or `{"content": text}` for a
+    /// script held in memory (a rendered `server.script_template`); given to `files.put`
+    /// as it is.
+    pub src: Value,
     /// Arguments given to the script, written after it as they are (not quoted).
     #[serde(default)]
     pub args: Vec<Value>,
