@@ -4,12 +4,12 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 FIXTURES ?= ../shared/pyinfra-fixtures
 
-.PHONY: dev example test test-rust test-python fixtures lint clean
+.PHONY: dev example test test-rust test-python lint-python fixtures lint clean
 
 $(BIN)/maturin:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "maturin>=1.9,<2" "pytest>=8" "jinja2>=3" "pyyaml>=6"
+	$(BIN)/pip install -q "maturin>=1.9,<2" "pytest>=8" "jinja2>=3" "pyyaml>=6" "ruff>=0.8" "mypy>=1.13"
 
 ## Build the extension into the virtualenv (debug build, shares cargo's cache).
 dev: $(BIN)/maturin
@@ -28,16 +28,22 @@ test-rust:
 test-python: dev
 	$(BIN)/pytest -q tests/python
 
+## Python lint and the check of `_core`'s stubs against the built extension.
+lint-python: dev
+	$(BIN)/ruff check python tests
+	$(BIN)/ruff format --check python tests
+	$(BIN)/mypy
+	$(BIN)/python -m mypy.stubtest oxinfra._core
+
 ## pyinfra's own fixtures, when ../shared is beside the project.
 fixtures: dev
 	@if [ -d "$(FIXTURES)" ]; then $(BIN)/python -m oxinfra.fixtures "$(FIXTURES)" --min-rate 95; \
 	else echo "skipped: no pyinfra fixtures at $(FIXTURES)"; fi
 
 ## The whole suite: Rust tests, Python tests, fixtures.
-test: test-rust test-python fixtures
+test: test-rust test-python lint-python fixtures
 
-lint:
-	cargo fmt --all --check
+lint: lint-python
 	cargo clippy --workspace --all-targets
 
 clean:

@@ -1,6 +1,21 @@
 """Type stubs of the `oxinfra._core` extension (crates/oxinfra-python)."""
 
-from typing import Any
+from typing import Any, final
+
+__all__ = [
+    "Engine",
+    "EngineError",
+    "NestedOperationError",
+    "encode_command",
+    "fact_names",
+    "header",
+    "line",
+    "load_fixture",
+    "operation_params",
+    "parse_cli",
+    "plan_fixture",
+    "run_fixture_case",
+]
 
 class EngineError(Exception): ...
 class NestedOperationError(Exception): ...
@@ -15,8 +30,9 @@ def load_fixture(path: str) -> str: ...
 def plan_fixture(planner: str, arguments: str, case: str) -> str: ...
 def encode_command(command: str) -> str: ...
 
+@final
 class Engine:
-    def __init__(self, settings: str, hosts: list[tuple[str, str]]) -> None: ...
+    def __new__(cls, settings: str, hosts: list[tuple[str, str]]) -> Engine: ...
     def set_hooks(self, hooks: Any) -> None: ...
     def connect_all(self) -> None: ...
     def disconnect_all(self) -> None: ...
