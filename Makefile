@@ -48,3 +48,11 @@ lint: lint-python
 
 clean:
 	rm -rf target $(VENV)
+
+## The lab's sshd test hosts (lab/README.md): build once, cached in $LAB_STATE (default
+## /var/lib/lab); a no-op when up to date. Skipped where the lab tests skip.
+.PHONY: lab
+lab:
+	@if [ "$${LAB_SKIP:-0}" = 1 ]; then echo "lab: skipped (LAB_SKIP=1)"; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then echo "lab: skipped (needs root and unshare)"; \
+	else lab/lab build; fi

@@ -34,3 +34,6 @@ def oxinfra(tmp_path: Path) -> Callable[..., Run]:
         return Run(result)
 
     return run
+
+
+from conftest_lab import *  # noqa: E402, F403  the `lab` marker and the lab fixtures (lab_hosts, lab_inventory)
