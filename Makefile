@@ -25,7 +25,7 @@ example: dev
 test-rust:
 	if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace; fi
 
-test-python: dev
+test-python: dev lab
 	$(BIN)/pytest -q tests/python
 
 ## Python lint and the check of `_core`'s stubs against the built extension.
@@ -40,7 +40,7 @@ fixtures: dev
 	@if [ -d "$(FIXTURES)" ]; then $(BIN)/python -m oxinfra.fixtures "$(FIXTURES)" --min-rate 95; \
 	else echo "skipped: no pyinfra fixtures at $(FIXTURES)"; fi
 
-## The whole suite: Rust tests, Python tests, fixtures.
+## The whole suite: Rust tests, Python tests (lab hosts built first), Python lint, fixtures.
 test: test-rust test-python lint-python fixtures
 
 lint: lint-python
