@@ -62,7 +62,7 @@ impl LocalConnector {
         let process_group = child.id();
 
         if let Some(mut stdin) = child.stdin.take() {
-            let input: String = stdin_lines.iter().map(|line| format!("{line}\n")).collect();
+            let input: String = stdin_lines.iter().flat_map(|line| [line.as_str(), "\n"]).collect();
             tokio::spawn(async move {
                 // A command that exits without reading its input closes the pipe: not an error.
                 let _ = stdin.write_all(input.as_bytes()).await;
@@ -86,13 +86,14 @@ impl LocalConnector {
             Ok::<_, ConnectorError>(CommandOutput { exit_code: status.code(), lines })
         };
         match arguments.timeout {
-            Some(seconds) if seconds > 0.0 => match tokio::time::timeout(Duration::from_secs_f64(seconds), collect).await {
-                Ok(result) => result,
-                Err(_) => {
-                    kill_group(process_group).await;
+            Some(seconds) if seconds > 0.0 => {
+                if let Ok(result) = tokio::time::timeout(Duration::from_secs_f64(seconds), collect).await {
+                    result
+                } else {
+                    kill_group(process_group);
                     Err(ConnectorError::Timeout { seconds })
                 }
-            },
+            }
             _ => collect.await,
         }
     }
@@ -112,7 +113,7 @@ fn spawn_reader(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static, whic
 /// Kills every process of the group a timed-out command started. The group is only
 /// signalled when the command really leads its own group, so a mistake can never reach
 /// the controller's own processes.
-async fn kill_group(process_group: Option<u32>) {
+fn kill_group(process_group: Option<u32>) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::{Pid, getpgid};
 

@@ -1,0 +1,148 @@
+//! Why an SSH connection could not be made, one variant per step (configuration,
+//! name resolution, TCP, handshake, host key, authentication, channel), each naming the
+//! inventory host. The engine sees them as [`ConnectorError::Connect`] with this text.
+
+use oxinfra_core::ConnectorError;
+
+use super::known_hosts::HostKeyError;
+
+/// A failed step of connecting to a host.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    /// `ssh -G` failed or gave something unusable.
+    #[error("`{host}`: could not resolve the ssh configuration: {detail}")]
+    Config {
+        /// The host.
+        host: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The host name did not resolve.
+    #[error("`{host}`: could not resolve `{address}`: {detail}")]
+    Resolve {
+        /// The host.
+        host: String,
+        /// The name looked up.
+        address: String,
+        /// The resolver's answer.
+        detail: String,
+    },
+    /// Nothing listens on the port.
+    #[error("`{host}`: TCP connect to `{address}` refused")]
+    Refused {
+        /// The host.
+        host: String,
+        /// `host:port`.
+        address: String,
+    },
+    /// `ConnectTimeout` expired.
+    #[error("`{host}`: {step} `{address}` timed out after {seconds}s")]
+    Timeout {
+        /// The host.
+        host: String,
+        /// What was being done (`TCP connect to`, `ssh handshake with`).
+        step: &'static str,
+        /// `host:port`.
+        address: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// Any other TCP failure.
+    #[error("`{host}`: TCP connect to `{address}` failed: {detail}")]
+    Tcp {
+        /// The host.
+        host: String,
+        /// `host:port`.
+        address: String,
+        /// The system's error.
+        detail: String,
+    },
+    /// The SSH protocol exchange failed before authentication.
+    #[error("`{host}`: ssh handshake with `{address}` failed: {detail}")]
+    Handshake {
+        /// The host.
+        host: String,
+        /// `host:port`.
+        address: String,
+        /// What russh reported.
+        detail: String,
+    },
+    /// The host key is unknown, changed or revoked.
+    #[error("`{host}`: {source}")]
+    HostKey {
+        /// The host.
+        host: String,
+        /// The verdict.
+        source: Box<HostKeyError>,
+    },
+    /// A private key could not be used.
+    #[error("`{host}`: could not load the private key `{path}`: {detail}")]
+    Key {
+        /// The host.
+        host: String,
+        /// The key file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+    /// No method the server accepts succeeded.
+    #[error("`{host}`: authentication as `{user}` at `{address}` failed: tried {tried}{accepted}")]
+    Authentication {
+        /// The host.
+        host: String,
+        /// The login user.
+        user: String,
+        /// `host:port`.
+        address: String,
+        /// The methods tried, in order.
+        tried: String,
+        /// `; the server accepts ...` when the server said.
+        accepted: String,
+    },
+    /// The proxy command could not be started.
+    #[error("`{host}`: could not start the ProxyCommand `{command}`: {detail}")]
+    ProxyCommand {
+        /// The host.
+        host: String,
+        /// The command.
+        command: String,
+        /// Why.
+        detail: String,
+    },
+    /// A jump host failed; `source` names the jump host as `ProxyJump` writes it.
+    #[error("`{host}`: through the jump host {source}")]
+    Jump {
+        /// The host.
+        host: String,
+        /// What failed there.
+        source: Box<SshError>,
+    },
+    /// A channel (session, direct-tcpip, sftp) could not be opened.
+    #[error("`{host}`: could not open {what}: {detail}")]
+    Channel {
+        /// The host.
+        host: String,
+        /// Which channel.
+        what: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl SshError {
+    /// Whether trying again may help (`ssh_connect_retries`): network and protocol
+    /// failures, not a refused host key or failed authentication.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Resolve { .. } | Self::Refused { .. } | Self::Timeout { .. } | Self::Tcp { .. } | Self::Handshake { .. } | Self::Channel { .. } => true,
+            Self::Jump { source, .. } => source.is_transient(),
+            Self::Config { .. } | Self::HostKey { .. } | Self::Key { .. } | Self::Authentication { .. } | Self::ProxyCommand { .. } => false,
+        }
+    }
+}
+
+impl From<SshError> for ConnectorError {
+    fn from(error: SshError) -> Self {
+        ConnectorError::Connect(error.to_string())
+    }
+}
