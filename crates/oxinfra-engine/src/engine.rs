@@ -703,7 +703,11 @@ impl Engine {
         let Some(entry) = self.hosts.get(host) else { return Ok(false) };
         let name = entry.name.clone();
         if self.settings.verbosity >= 2 {
-            self.printer.host_line(&name, &format!(">>> {}", command.display()), Tone::Plain);
+            let shown = match command {
+                Command::Shell { command } => oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value(),
+                other => other.display(),
+            };
+            self.printer.host_line(&name, &format!(">>> {shown}"), Tone::Plain);
         }
         result.commands += 1;
         let connector_arguments = &arguments.connector;
