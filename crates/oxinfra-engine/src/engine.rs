@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use oxinfra_core::command::UploadSource;
-use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFiles};
+use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFiles, StringCommand};
 use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
 
@@ -96,6 +96,21 @@ pub struct Engine {
     operations: Mutex<Operations>,
     hooks: RwLock<Option<Arc<dyn Hooks>>>,
     status: Mutex<HostStatus>,
+    /// The sudo password asked for during the run: `None` before asking, `Some(None)`
+    /// when there was no terminal to ask on.
+    sudo_password: tokio::sync::Mutex<Option<Option<String>>>,
+}
+
+/// Whether a failed command's output says sudo wants a password.
+fn needs_sudo_password(output: &oxinfra_core::CommandOutput) -> bool {
+    output.lines.iter().any(|line| line.text == "sudo: a password is required" || line.text == "sudo-rs: interactive authentication is required")
+}
+
+/// The last lines of a command's standard error, for a one-line error.
+fn stderr_tail(stderr: &[String]) -> String {
+    let tail: Vec<&str> = stderr.iter().map(String::as_str).filter(|line| !line.trim().is_empty()).collect();
+    let tail = &tail[tail.len().saturating_sub(3)..];
+    if tail.is_empty() { String::new() } else { format!(": {}", tail.join(" / ")) }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,6 +160,7 @@ impl Engine {
             operations: Mutex::new(Operations::new(count)),
             hooks: RwLock::new(None),
             status: Mutex::new(HostStatus::default()),
+            sudo_password: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -607,7 +623,8 @@ impl Engine {
             true
         } else {
             if let Some(error) = &result.error {
-                self.printer.host_line(&name, error, Tone::Bad);
+                let label = self.meta(hash).map(|meta| meta.label()).unwrap_or_default();
+                self.printer.host_line(&name, &format!("{label}: {error}"), Tone::Bad);
             }
             if arguments.ignore_errors {
                 result.ignored_error = true;
@@ -712,30 +729,7 @@ impl Engine {
         result.commands += 1;
         let connector_arguments = &arguments.connector;
         let outcome: Result<(), String> = match command {
-            Command::Shell { command } => match entry.connector.run_shell_command(command, connector_arguments).await {
-                Ok(output) => {
-                    let stream = self.settings.print_output || self.settings.verbosity >= 3;
-                    for line in &output.lines {
-                        if stream {
-                            self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
-                        }
-                    }
-                    result.stdout.extend(output.stdout_lines());
-                    result.stderr.extend(output.stderr_lines());
-                    match output.exit_code {
-                        Some(code) if connector_arguments.is_success(code) => Ok(()),
-                        code => {
-                            if !stream {
-                                for line in &output.lines {
-                                    self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
-                                }
-                            }
-                            Err(code.map_or_else(|| "command was killed by a signal".to_owned(), |code| format!("command failed with exit status {code}")))
-                        }
-                    }
-                }
-                Err(error) => Err(error.to_string()),
-            },
+            Command::Shell { command } => self.run_shell(host, command, connector_arguments, result).await?,
             Command::Upload { source, dest } => {
                 let source = match source {
                     UploadSource::Path(path) if path.is_relative() => UploadSource::Path(self.settings.deploy_dir.join(path)),
@@ -774,6 +768,63 @@ impl Engine {
                 Ok(false)
             }
         }
+    }
+
+    /// Runs a shell command, streams or keeps its output, and describes a failure in
+    /// one line: the command (secrets masked), the exit status and the end of stderr.
+    /// When sudo wants a password none was given, asks for one once per run (on a
+    /// terminal) and runs the command again with it.
+    async fn run_shell(&self, host: usize, command: &StringCommand, arguments: &ConnectorArguments, result: &mut HostResult) -> Result<Result<(), String>, RunError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(Err("no such host".to_owned())) };
+        let shown = command.masked_value();
+        let mut arguments = std::borrow::Cow::Borrowed(arguments);
+        if arguments.sudo && arguments.sudo_password.is_none() {
+            if let Some(Some(password)) = self.sudo_password.lock().await.clone() {
+                arguments.to_mut().sudo_password = Some(password);
+            }
+        }
+        let mut output = match entry.connector.run_shell_command(command, &arguments).await {
+            Ok(output) => output,
+            Err(error) => return Ok(Err(format!("command `{shown}`: {error}"))),
+        };
+        if arguments.sudo && arguments.sudo_password.is_none() && output.exit_code != Some(0) && needs_sudo_password(&output) {
+            let Some(password) = self.ask_sudo_password(host).await? else {
+                return Ok(Err(format!(
+                    "command `{shown}`: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)"
+                )));
+            };
+            arguments.to_mut().sudo_password = Some(password);
+            output = match entry.connector.run_shell_command(command, &arguments).await {
+                Ok(output) => output,
+                Err(error) => return Ok(Err(format!("command `{shown}`: {error}"))),
+            };
+        }
+        if self.settings.print_output || self.settings.verbosity >= 3 {
+            for line in &output.lines {
+                self.printer.host_output(&entry.name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
+            }
+        }
+        let stderr = output.stderr_lines();
+        result.stdout.extend(output.stdout_lines());
+        result.stderr.extend(stderr.iter().cloned());
+        Ok(match output.exit_code {
+            Some(code) if arguments.is_success(code) => Ok(()),
+            Some(code) => Err(format!("command `{shown}` failed with exit status {code}{}", stderr_tail(&stderr))),
+            None => Err(format!("command `{shown}` was killed by a signal{}", stderr_tail(&stderr))),
+        })
+    }
+
+    /// The sudo password for hosts whose sudo asks for one: asked once per run, on a
+    /// terminal only; `None` when there is no terminal to ask on.
+    async fn ask_sudo_password(&self, host: usize) -> Result<Option<String>, RunError> {
+        let mut asked = self.sudo_password.lock().await;
+        if let Some(answer) = asked.clone() {
+            return Ok(answer);
+        }
+        let hooks = self.hooks()?;
+        let answer = tokio::task::spawn_blocking(move || hooks.ask_sudo_password(host)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+        *asked = Some(answer.clone());
+        Ok(answer)
     }
 
     fn table_operations(&self) -> (Vec<String>, Operations) {

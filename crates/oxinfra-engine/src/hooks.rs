@@ -20,4 +20,6 @@ pub trait Hooks: Send + Sync {
     fn call_function(&self, host: usize, function: u64) -> Result<bool, String>;
     /// Asks `_retry_until` whether to retry, given the attempt's output.
     fn retry_until(&self, host: usize, callback: u64, output: &Value) -> Result<bool, String>;
+    /// Asks the user for the sudo password (once per run); `None` without a terminal.
+    fn ask_sudo_password(&self, host: usize) -> Result<Option<String>, String>;
 }

@@ -161,6 +161,10 @@ impl Hooks for PythonHooks {
         self.call("call_function", (host, function), |value| value.extract())
     }
 
+    fn ask_sudo_password(&self, host: usize) -> Result<Option<String>, String> {
+        self.call("ask_sudo_password", (host,), |value| value.extract())
+    }
+
     fn retry_until(&self, host: usize, callback: u64, output: &Value) -> Result<bool, String> {
         let text = serde_json::to_string(output).map_err(|error| error.to_string())?;
         self.call("retry_until", (host, callback, text), |value| value.extract())

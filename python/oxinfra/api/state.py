@@ -126,6 +126,15 @@ class State:
             target.in_op = in_op
         return result is not False
 
+    def ask_sudo_password(self, host: int) -> str | None:
+        """Asks for the sudo password on the terminal, or returns None without one."""
+        import getpass
+        import sys
+
+        if not sys.stdin.isatty():
+            return None
+        return getpass.getpass(f"[{self.host(host).name}] sudo password: ")
+
     def retry_until(self, host: int, callback: int, output: str) -> bool:
         with self._context(host):
             return bool(self._callables[callback](json.loads(output)))
