@@ -200,10 +200,16 @@ impl Engine {
 
     /// Connects to every host concurrently, printing `[host] Connected` or the error.
     pub async fn connect_all(self: &Arc<Self>) -> Result<(), RunError> {
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.connection_slots()));
         let mut tasks = tokio::task::JoinSet::new();
         for (index, host) in self.hosts.iter().enumerate() {
             let connector = Arc::clone(&host.connector);
-            tasks.spawn(async move { (index, connector.connect().await) });
+            let slots = Arc::clone(&slots);
+            tasks.spawn(async move {
+                // The semaphore is never closed, so a permit always comes.
+                let _permit = slots.acquire_owned().await;
+                (index, connector.connect().await)
+            });
         }
         let mut failed = Vec::new();
         while let Some(joined) = tasks.join_next().await {
@@ -229,6 +235,23 @@ impl Engine {
             self.check_failures(attempted)?;
         }
         Ok(())
+    }
+
+    /// How many hosts may connect at once: `--parallel` when given, else what the
+    /// open-file limit allows (raised to its hard maximum first), each connection taking
+    /// a socket and a little room for proxies.
+    fn connection_slots(&self) -> usize {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+        if self.settings.parallel > 0 {
+            return self.settings.parallel;
+        }
+        let soft = match getrlimit(Resource::RLIMIT_NOFILE) {
+            Ok((soft, hard)) if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() => hard,
+            Ok((soft, _)) => soft,
+            Err(_) => 1024,
+        };
+        usize::try_from(soft.saturating_sub(32) / 2).unwrap_or(usize::MAX).max(1)
     }
 
     /// Disconnects every host.
