@@ -7,8 +7,33 @@
 //! fixtures compare, what operations read.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod apk;
+pub mod apt;
+pub mod brew;
+pub mod cargo;
+pub mod crontab;
+pub mod deb;
+pub mod dnf;
 pub mod files;
+pub mod gem;
+pub mod git;
+pub mod gpg;
+pub mod iptables;
+pub mod lxd;
+pub mod mysql;
+pub mod npm;
+pub mod openrc;
+pub mod pacman;
+pub mod pip;
+pub mod postgres;
 pub mod registry;
+pub mod rpm;
+pub mod selinux;
 pub mod server;
+pub mod snap;
+pub mod systemd;
+pub mod sysvinit;
+pub mod yum;
+pub mod zypper;
 
 pub use registry::{FactDef, FactError, Param, bind_arguments, find, registry};

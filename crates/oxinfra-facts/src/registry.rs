@@ -4,7 +4,7 @@
 use oxinfra_core::{FactKey, StringCommand};
 use serde_json::{Map, Value};
 
-use crate::{files, server};
+use crate::{apk, apt, brew, cargo, crontab, deb, dnf, files, gem, git, gpg, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, rpm, selinux, server, snap, systemd, sysvinit, yum, zypper};
 
 /// Why a fact could not be built or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,7 +86,38 @@ impl FactDef {
 /// Every fact oxinfra has.
 pub fn registry() -> &'static [FactDef] {
     static REGISTRY: std::sync::OnceLock<Vec<FactDef>> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| [files::FACTS, server::FACTS].concat())
+    REGISTRY.get_or_init(|| {
+        [
+            apk::FACTS,
+            apt::FACTS,
+            brew::FACTS,
+            cargo::FACTS,
+            crontab::FACTS,
+            deb::FACTS,
+            dnf::FACTS,
+            files::FACTS,
+            gem::FACTS,
+            git::FACTS,
+            gpg::FACTS,
+            iptables::FACTS,
+            lxd::FACTS,
+            mysql::FACTS,
+            npm::FACTS,
+            openrc::FACTS,
+            pacman::FACTS,
+            pip::FACTS,
+            postgres::FACTS,
+            rpm::FACTS,
+            selinux::FACTS,
+            server::FACTS,
+            snap::FACTS,
+            systemd::FACTS,
+            sysvinit::FACTS,
+            yum::FACTS,
+            zypper::FACTS,
+        ]
+        .concat()
+    })
 }
 
 /// The fact called `name`.

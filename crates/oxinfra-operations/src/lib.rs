@@ -6,10 +6,34 @@
 //! Every operation is an [`OperationDef`] in the one [`registry`].
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod apk;
+pub mod apt;
+pub mod brew;
+pub mod cargo;
+pub mod crontab;
+pub mod dnf;
 pub mod files;
+pub mod gem;
+pub mod git;
+pub mod iptables;
+pub mod lxd;
+pub mod mysql;
+pub mod npm;
+pub mod openrc;
+pub mod pacman;
+pub mod pip;
 pub mod plan;
+pub mod postgres;
+pub mod puppet;
 pub mod registry;
+pub mod selinux;
 pub mod server;
+pub mod snap;
+pub mod ssh;
+pub mod systemd;
+pub mod sysvinit;
+pub mod yum;
+pub mod zypper;
 
 pub use plan::{FileDiff, OperationError, Plan};
 pub use registry::{OperationDef, find, registry};

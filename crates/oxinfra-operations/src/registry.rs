@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::plan::{OperationError, Plan};
-use crate::{files, server};
+use crate::{apk, apt, brew, cargo, crontab, dnf, files, gem, git, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, puppet, selinux, server, snap, ssh, systemd, sysvinit, yum, zypper};
 
 /// An operation: its name, its parameters and how it plans.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +20,38 @@ pub struct OperationDef {
 /// Every operation planned in Rust.
 pub fn registry() -> &'static [OperationDef] {
     static REGISTRY: std::sync::OnceLock<Vec<OperationDef>> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| [files::paths::OPERATIONS, files::lines::OPERATIONS, server::OPERATIONS].concat())
+    REGISTRY.get_or_init(|| {
+        [
+            apk::OPERATIONS,
+            apt::OPERATIONS,
+            brew::OPERATIONS,
+            cargo::OPERATIONS,
+            crontab::OPERATIONS,
+            dnf::OPERATIONS,
+            files::paths::OPERATIONS,
+            files::lines::OPERATIONS,
+            gem::OPERATIONS,
+            git::OPERATIONS,
+            iptables::OPERATIONS,
+            lxd::OPERATIONS,
+            mysql::OPERATIONS,
+            npm::OPERATIONS,
+            openrc::OPERATIONS,
+            pacman::OPERATIONS,
+            pip::OPERATIONS,
+            postgres::OPERATIONS,
+            puppet::OPERATIONS,
+            selinux::OPERATIONS,
+            server::OPERATIONS,
+            snap::OPERATIONS,
+            ssh::OPERATIONS,
+            systemd::OPERATIONS,
+            sysvinit::OPERATIONS,
+            yum::OPERATIONS,
+            zypper::OPERATIONS,
+        ]
+        .concat()
+    })
 }
 
 /// The operation called `name`.
