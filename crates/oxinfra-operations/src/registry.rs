@@ -58,3 +58,13 @@ pub fn registry() -> &'static [OperationDef] {
 pub fn find(name: &str) -> Option<&'static OperationDef> {
     registry().iter().find(|operation| operation.name == name)
 }
+
+/// Plans another operation inline, by name and keyword arguments, as pyinfra's
+/// `yield from files.put._inner(...)`: its commands and no-op reason join this plan.
+pub fn call(plan: &mut Plan<'_>, name: &str, arguments: Value) -> Result<(), OperationError> {
+    let operation = find(name).ok_or_else(|| OperationError::Operation(format!("operation `{name}` is not available")))?;
+    let Value::Object(arguments) = arguments else {
+        return Err(OperationError::Type(format!("{name}: arguments must be keywords")));
+    };
+    (operation.plan)(&arguments, plan)
+}

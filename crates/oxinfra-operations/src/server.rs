@@ -88,19 +88,6 @@ fn require_shadow_tool(plan: &mut Plan<'_>, os: &str, tool: &str) -> Result<(), 
     )))
 }
 
-/// Plans another operation inline, by name and keyword arguments, as pyinfra's
-/// `yield from files.put._inner(...)`: its commands and no-op reason join this plan.
-fn call(plan: &mut Plan<'_>, name: &str, arguments: Value) -> Result<(), OperationError> {
-    let operation = crate::registry::find(name)
-        .ok_or_else(|| OperationError::Operation(format!("operation `{name}` is not available")))?;
-    let Value::Object(arguments) = arguments else {
-        return Err(OperationError::Type(format!(
-            "{name}: arguments must be keywords"
-        )));
-    };
-    (operation.plan)(&arguments, plan)
-}
-
 /// A command whose parts are joined with nothing between them
 /// (pyinfra's `StringCommand(..., _separator="")`).
 fn unspaced(mut command: StringCommand) -> StringCommand {

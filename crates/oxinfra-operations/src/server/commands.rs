@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
-use super::{call, one_or_many, python_text};
+use super::{one_or_many, python_text};
+use crate::registry::call;
 use crate::files::util::{Mode, chmod};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;

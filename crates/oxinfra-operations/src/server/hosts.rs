@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
-use super::{call, contains_name, os, text_fact, which, yes};
+use super::{contains_name, os, text_fact, which, yes};
+use crate::registry::call;
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 

@@ -12,11 +12,11 @@ use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
 use super::{
-    call, contains_name, given, one_or_many, os, require_shadow_tool, truthy, unspaced, yes,
+    contains_name, given, one_or_many, os, require_shadow_tool, truthy, unspaced, yes,
 };
 use crate::files::lines::{self, LineArgs};
 use crate::plan::{OperationError, Plan, parse_arguments};
-use crate::registry::OperationDef;
+use crate::registry::{OperationDef, call};
 
 /// `server.group`.
 pub const GROUP: OperationDef = OperationDef {
