@@ -124,7 +124,7 @@ def test_failing_operation_fails_the_host(oxinfra, tmp_path: Path) -> None:
     )
     result = oxinfra("@local", "deploy.py", "-y")
     assert result.code == 1, result
-    assert "Error (ignored): executed 1 commands" in result.stderr
+    assert "Error (ignored): executed 0 commands" in result.stderr
     assert "boom" in result.stderr
     assert "No hosts remaining!" in result.stderr
 

@@ -101,6 +101,30 @@ pub struct Engine {
     sudo_password: tokio::sync::Mutex<Option<Option<String>>>,
 }
 
+/// The marker a batch prints on standard error after each command that succeeded.
+const STEP_MARKER: &str = "@@OXINFRA-STEP-DONE";
+
+/// One script for several commands: each in its own subshell (as if run alone), the
+/// next only after the previous succeeded, a marker after each success.
+fn batch_script(commands: &[&StringCommand]) -> StringCommand {
+    if let [command] = commands {
+        return (*command).clone();
+    }
+    let mut script = StringCommand::new();
+    script.separator = " && ".to_owned();
+    for (index, command) in commands.iter().enumerate() {
+        script = script.nested(StringCommand::raw("(").nested((*command).clone()).text(format!(") && echo '{STEP_MARKER} {index}' >&2")));
+    }
+    script
+}
+
+/// Removes a batch's markers from its output; returns how many commands succeeded.
+fn take_step_markers(output: &mut oxinfra_core::CommandOutput) -> usize {
+    let before = output.lines.len();
+    output.lines.retain(|line| !(line.stream == oxinfra_core::Stream::Stderr && line.text.starts_with(STEP_MARKER)));
+    before - output.lines.len()
+}
+
 /// Whether a failed command's output says sudo wants a password.
 fn needs_sudo_password(output: &oxinfra_core::CommandOutput) -> bool {
     output.lines.iter().any(|line| line.text == "sudo: a password is required" || line.text == "sudo-rs: interactive authentication is required")
@@ -699,8 +723,27 @@ impl Engine {
                 if let (Some(reason), true) = (&planned.noop_reason, self.settings.verbosity >= 1) {
                     self.printer.host_line(self.host_name(host), &format!("noop: {reason}"), Tone::Plain);
                 }
-                for command in &planned.commands {
-                    if !self.execute(host, command, arguments, &mut result).await? && !arguments.continue_on_error {
+                // Consecutive shell commands go to the host as one invocation, unless each
+                // must see its own standard input, run on after a failure, or may succeed
+                // with another exit status than 0.
+                let batch = !arguments.continue_on_error && arguments.connector.stdin.is_empty() && arguments.connector.success_exit_codes == [0];
+                let mut index = 0;
+                while index < planned.commands.len() {
+                    let run: Vec<&StringCommand> = planned.commands[index..]
+                        .iter()
+                        .map_while(|command| match command {
+                            Command::Shell { command } if batch => Some(command),
+                            _ => None,
+                        })
+                        .collect();
+                    let succeeded = if run.len() > 1 {
+                        index += run.len();
+                        self.execute_shell_batch(host, &run, arguments, &mut result).await?
+                    } else {
+                        index += 1;
+                        self.execute(host, &planned.commands[index - 1], arguments, &mut result).await?
+                    };
+                    if !succeeded && !arguments.continue_on_error {
                         return Ok(result);
                     }
                 }
@@ -749,10 +792,12 @@ impl Engine {
             };
             self.printer.host_line(&name, &format!(">>> {shown}"), Tone::Plain);
         }
-        result.commands += 1;
         let connector_arguments = &arguments.connector;
         let outcome: Result<(), String> = match command {
-            Command::Shell { command } => self.run_shell(host, command, connector_arguments, result).await?,
+            Command::Shell { command } => {
+                let (_, outcome) = self.run_shell(host, &[command], connector_arguments, result).await?;
+                outcome
+            }
             Command::Upload { source, dest } => {
                 let source = match source {
                     UploadSource::Path(path) if path.is_relative() => UploadSource::Path(self.settings.deploy_dir.join(path)),
@@ -785,6 +830,28 @@ impl Engine {
             }
         };
         match outcome {
+            Ok(()) => {
+                result.commands += 1;
+                Ok(true)
+            }
+            Err(error) => {
+                result.error = Some(error);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Runs consecutive shell commands of a built-in operation as one remote invocation.
+    async fn execute_shell_batch(&self, host: usize, commands: &[&StringCommand], arguments: &OperationArguments, result: &mut HostResult) -> Result<bool, RunError> {
+        if self.settings.verbosity >= 2 {
+            for command in commands {
+                let shown = oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value();
+                self.printer.host_line(self.host_name(host), &format!(">>> {shown}"), Tone::Plain);
+            }
+        }
+        let (done, outcome) = self.run_shell(host, commands, &arguments.connector, result).await?;
+        result.commands += done;
+        match outcome {
             Ok(()) => Ok(true),
             Err(error) => {
                 result.error = Some(error);
@@ -793,35 +860,39 @@ impl Engine {
         }
     }
 
-    /// Runs a shell command, streams or keeps its output, and describes a failure in
+    /// Runs shell commands as one remote invocation (each in its own subshell, stopping
+    /// at the first failure), streams or keeps their output, and describes a failure in
     /// one line: the command (secrets masked), the exit status and the end of stderr.
-    /// When sudo wants a password none was given, asks for one once per run (on a
-    /// terminal) and runs the command again with it.
-    async fn run_shell(&self, host: usize, command: &StringCommand, arguments: &ConnectorArguments, result: &mut HostResult) -> Result<Result<(), String>, RunError> {
-        let Some(entry) = self.hosts.get(host) else { return Ok(Err("no such host".to_owned())) };
-        let shown = command.masked_value();
+    /// Returns how many commands succeeded. When sudo wants a password none was given,
+    /// asks for one once per run (on a terminal) and runs the commands again with it.
+    async fn run_shell(&self, host: usize, commands: &[&StringCommand], arguments: &ConnectorArguments, result: &mut HostResult) -> Result<(usize, Result<(), String>), RunError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok((0, Err("no such host".to_owned()))) };
+        let script = batch_script(commands);
+        let shown = |done: usize| commands.get(done).or(commands.last()).map(|command| command.masked_value()).unwrap_or_default();
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
         if arguments.sudo && arguments.sudo_password.is_none() {
             if let Some(Some(password)) = self.sudo_password.lock().await.clone() {
                 arguments.to_mut().sudo_password = Some(password);
             }
         }
-        let mut output = match entry.connector.run_shell_command(command, &arguments).await {
+        let mut output = match entry.connector.run_shell_command(&script, &arguments).await {
             Ok(output) => output,
-            Err(error) => return Ok(Err(format!("command `{shown}`: {error}"))),
+            Err(error) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
         };
         if arguments.sudo && arguments.sudo_password.is_none() && output.exit_code != Some(0) && needs_sudo_password(&output) {
             let Some(password) = self.ask_sudo_password(host).await? else {
-                return Ok(Err(format!(
-                    "command `{shown}`: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)"
-                )));
+                return Ok((0, Err(format!(
+                    "command `{}`: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)",
+                    shown(0)
+                ))));
             };
             arguments.to_mut().sudo_password = Some(password);
-            output = match entry.connector.run_shell_command(command, &arguments).await {
+            output = match entry.connector.run_shell_command(&script, &arguments).await {
                 Ok(output) => output,
-                Err(error) => return Ok(Err(format!("command `{shown}`: {error}"))),
+                Err(error) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
             };
         }
+        let done = if commands.len() > 1 { take_step_markers(&mut output) } else { usize::from(output.exit_code.is_some_and(|code| arguments.is_success(code))) };
         if self.settings.print_output || self.settings.verbosity >= 3 {
             for line in &output.lines {
                 self.printer.host_output(&entry.name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
@@ -830,11 +901,12 @@ impl Engine {
         let stderr = output.stderr_lines();
         result.stdout.extend(output.stdout_lines());
         result.stderr.extend(stderr.iter().cloned());
-        Ok(match output.exit_code {
+        let outcome = match output.exit_code {
             Some(code) if arguments.is_success(code) => Ok(()),
-            Some(code) => Err(format!("command `{shown}` failed with exit status {code}{}", stderr_tail(&stderr))),
-            None => Err(format!("command `{shown}` was killed by a signal{}", stderr_tail(&stderr))),
-        })
+            Some(code) => Err(format!("command `{}` failed with exit status {code}{}", shown(done), stderr_tail(&stderr))),
+            None => Err(format!("command `{}` was killed by a signal{}", shown(done), stderr_tail(&stderr))),
+        };
+        Ok((if outcome.is_ok() { commands.len() } else { done }, outcome))
     }
 
     /// The sudo password for hosts whose sudo asks for one: asked once per run, on a
