@@ -14,7 +14,7 @@ use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFil
 use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
 
-use crate::facts::{CacheSource, FactCache, FactFetchError, fetch, privilege_context};
+use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, privilege_context};
 use crate::hooks::Hooks;
 use crate::output::{Printer, Tone};
 use crate::state::{HostResult, OperationArguments, OperationCall, OperationKind, OperationMeta, Operations, StateError};
@@ -351,6 +351,43 @@ impl Engine {
         }
     }
 
+    /// The facts the host's next operation reads, when they can ride along with this
+    /// operation's last command: both built-in, same privilege and shell.
+    fn next_operation_facts(&self, host: usize, hash: &str, arguments: &OperationArguments) -> Option<RideAlong> {
+        let (kind, next_arguments) = {
+            let operations = lock(&self.operations);
+            let order = operations.host_order.get(host)?;
+            let position = order.iter().position(|candidate| candidate == hash)?;
+            let by_hash = operations.host_operations.get(host)?;
+            let next = order[position + 1..].iter().filter_map(|candidate| by_hash.get(candidate)).find(|operation| operation.result.is_none())?;
+            (next.kind.clone(), next.arguments.clone())
+        };
+        let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { return None };
+        let same_context = privilege_context(&next_arguments.connector) == privilege_context(&arguments.connector)
+            && next_arguments.connector.shell_executable == arguments.connector.shell_executable;
+        if !same_context {
+            return None;
+        }
+        let read = self.facts_read(host, &planner, &planner_arguments, &next_arguments)?;
+        RideAlong::new(&read)
+    }
+
+    /// Every fact a built-in operation reads when planned against the cache now.
+    fn facts_read(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Option<Vec<FactKey>> {
+        let operation = oxinfra_operations::find(planner)?;
+        let context = privilege_context(&operation_arguments.connector);
+        let entry = self.hosts.get(host)?;
+        let cache = lock(&entry.facts);
+        let mut source: CacheSource<'_> = cache.source(&context);
+        let local_files = RealLocalFiles;
+        let mut plan = Plan::new(&mut source, &local_files, self.settings.deploy_dir.clone(), timestamp());
+        plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
+        // Only which facts it reads matters here, not whether it plans.
+        let _ = (operation.plan)(arguments, &mut plan);
+        drop(plan);
+        Some(source.read.into_iter().collect())
+    }
+
     /// Plans a built-in operation on a host, fetching the facts it needs in batches.
     pub async fn plan(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Result<Planned, PlanError> {
         loop {
@@ -638,7 +675,7 @@ impl Engine {
         }
         let mut attempt = 0;
         loop {
-            let attempt_result = self.attempt(host, &operation.kind, &arguments).await?;
+            let attempt_result = self.attempt(host, hash, &operation.kind, &arguments).await?;
             let retry_wanted = if attempt_result.success {
                 match arguments.retry_until {
                     Some(callback) => self.ask_retry_until(host, callback, hash, &attempt_result).await?,
@@ -657,6 +694,12 @@ impl Engine {
         }
         if result.commands > 0 {
             self.invalidate_facts(host);
+            if let Some(entry) = self.hosts.get(host) {
+                let mut cache = lock(&entry.facts);
+                for (context, key, value) in std::mem::take(&mut result.fresh_facts) {
+                    cache.insert(&context, key, value);
+                }
+            }
         }
         let retry_note = if result.retries > 0 { format!(" (failed after {}/{} retries)", result.retries, result.max_retries) } else { String::new() };
         let fine = if result.success {
@@ -708,7 +751,7 @@ impl Engine {
 
     /// One try of an operation on a host: plan (or drive the Python generator) and run
     /// each command as soon as it is known.
-    async fn attempt(self: &Arc<Self>, host: usize, kind: &OperationKind, arguments: &OperationArguments) -> Result<HostResult, RunError> {
+    async fn attempt(self: &Arc<Self>, host: usize, hash: &str, kind: &OperationKind, arguments: &OperationArguments) -> Result<HostResult, RunError> {
         let mut result = HostResult::default();
         match kind {
             OperationKind::Builtin { planner, arguments: planner_arguments } => {
@@ -727,6 +770,7 @@ impl Engine {
                 // must see its own standard input, run on after a failure, or may succeed
                 // with another exit status than 0.
                 let batch = !arguments.continue_on_error && arguments.connector.stdin.is_empty() && arguments.connector.success_exit_codes == [0];
+                let ride = if batch { self.next_operation_facts(host, hash, arguments) } else { None };
                 let mut index = 0;
                 while index < planned.commands.len() {
                     let run: Vec<&StringCommand> = planned.commands[index..]
@@ -736,9 +780,10 @@ impl Engine {
                             _ => None,
                         })
                         .collect();
-                    let succeeded = if run.len() > 1 {
+                    let last = index + run.len() == planned.commands.len();
+                    let succeeded = if run.len() > 1 || (last && ride.is_some() && !run.is_empty()) {
                         index += run.len();
-                        self.execute_shell_batch(host, &run, arguments, &mut result).await?
+                        self.execute_shell_batch(host, &run, arguments, ride.as_ref().filter(|_| last), &mut result).await?
                     } else {
                         index += 1;
                         self.execute(host, &planned.commands[index - 1], arguments, &mut result).await?
@@ -795,7 +840,7 @@ impl Engine {
         let connector_arguments = &arguments.connector;
         let outcome: Result<(), String> = match command {
             Command::Shell { command } => {
-                let (_, outcome) = self.run_shell(host, &[command], connector_arguments, result).await?;
+                let (_, outcome) = self.run_shell(host, &[command], connector_arguments, None, result).await?;
                 outcome
             }
             Command::Upload { source, dest } => {
@@ -842,14 +887,14 @@ impl Engine {
     }
 
     /// Runs consecutive shell commands of a built-in operation as one remote invocation.
-    async fn execute_shell_batch(&self, host: usize, commands: &[&StringCommand], arguments: &OperationArguments, result: &mut HostResult) -> Result<bool, RunError> {
+    async fn execute_shell_batch(&self, host: usize, commands: &[&StringCommand], arguments: &OperationArguments, ride: Option<&RideAlong>, result: &mut HostResult) -> Result<bool, RunError> {
         if self.settings.verbosity >= 2 {
             for command in commands {
                 let shown = oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value();
                 self.printer.host_line(self.host_name(host), &format!(">>> {shown}"), Tone::Plain);
             }
         }
-        let (done, outcome) = self.run_shell(host, commands, &arguments.connector, result).await?;
+        let (done, outcome) = self.run_shell(host, commands, &arguments.connector, ride, result).await?;
         result.commands += done;
         match outcome {
             Ok(()) => Ok(true),
@@ -865,9 +910,14 @@ impl Engine {
     /// one line: the command (secrets masked), the exit status and the end of stderr.
     /// Returns how many commands succeeded. When sudo wants a password none was given,
     /// asks for one once per run (on a terminal) and runs the commands again with it.
-    async fn run_shell(&self, host: usize, commands: &[&StringCommand], arguments: &ConnectorArguments, result: &mut HostResult) -> Result<(usize, Result<(), String>), RunError> {
+    async fn run_shell(&self, host: usize, commands: &[&StringCommand], arguments: &ConnectorArguments, ride: Option<&RideAlong>, result: &mut HostResult) -> Result<(usize, Result<(), String>), RunError> {
         let Some(entry) = self.hosts.get(host) else { return Ok((0, Err("no such host".to_owned()))) };
-        let script = batch_script(commands);
+        let mut script = batch_script(commands);
+        if let Some(ride) = ride {
+            let mut joined = StringCommand::new();
+            joined.separator = "\n".to_owned();
+            script = joined.nested(StringCommand::raw("(").nested(script).text(") && {")).nested(ride.script()).text("}");
+        }
         let shown = |done: usize| commands.get(done).or(commands.last()).map(|command| command.masked_value()).unwrap_or_default();
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
         if arguments.sudo && arguments.sudo_password.is_none() {
@@ -891,6 +941,13 @@ impl Engine {
                 Ok(output) => output,
                 Err(error) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
             };
+        }
+        if let Some(ride) = ride {
+            // Facts that cannot be read now are read again when the next operation plans.
+            if let Ok(values) = ride.take(&mut output) {
+                let context = privilege_context(&arguments);
+                result.fresh_facts.extend(values.into_iter().map(|(key, value)| (context.clone(), key, value)));
+            }
         }
         let done = if commands.len() > 1 { take_step_markers(&mut output) } else { usize::from(output.exit_code.is_some_and(|code| arguments.is_success(code))) };
         if self.settings.print_output || self.settings.verbosity >= 3 {

@@ -36,7 +36,7 @@ impl FactCache {
 
     /// A source over the facts read in `context`.
     pub fn source<'a>(&'a self, context: &'a str) -> CacheSource<'a> {
-        CacheSource { cache: self, context, missing: BTreeSet::new() }
+        CacheSource { cache: self, context, missing: BTreeSet::new(), read: BTreeSet::new() }
     }
 
     /// The cached value of `key`.
@@ -57,10 +57,13 @@ pub struct CacheSource<'a> {
     context: &'a str,
     /// The facts asked for and not cached.
     pub missing: BTreeSet<FactKey>,
+    /// Every fact asked for.
+    pub read: BTreeSet<FactKey>,
 }
 
 impl FactSource for CacheSource<'_> {
     fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
+        self.read.insert(key.clone());
         match self.cache.get(self.context, key) {
             Some(value) => Ok(value.clone()),
             None => {
@@ -191,6 +194,63 @@ fn fact_value(fact: &FactDef, key: &FactKey, output: FactOutput) -> Result<Value
         return Ok((fact.default)());
     }
     Ok((fact.process)(&key.values, &output.stdout)?)
+}
+
+/// The line that starts facts riding along at the end of an operation's commands.
+const RIDE_MARKER: &str = "@@OXINFRA-FACTS-BEGIN";
+
+/// Facts read at the end of an operation's last command, for the operation after it:
+/// the host changed, so they must be read again, and this saves a round trip.
+#[derive(Debug)]
+pub struct RideAlong {
+    known: Vec<(FactKey, &'static FactDef)>,
+}
+
+impl RideAlong {
+    /// The ride for `keys`, or `None` when there is nothing to read or a fact is unknown.
+    pub fn new(keys: &[FactKey]) -> Option<Self> {
+        let known: Option<Vec<(FactKey, &'static FactDef)>> = keys.iter().map(|key| oxinfra_facts::find(&key.name).map(|fact| (key.clone(), fact))).collect();
+        known.filter(|known| !known.is_empty()).map(|known| Self { known })
+    }
+
+    /// The script that reads the facts, after a line of its own on both streams.
+    pub fn script(&self) -> StringCommand {
+        let mut script = StringCommand::new();
+        script.separator = "\n".to_owned();
+        script.text(format!("printf '\\n{RIDE_MARKER}\\n'; printf '\\n{RIDE_MARKER}\\n' >&2")).nested(batch_command(&self.known))
+    }
+
+    /// Takes the facts' lines out of `output` and parses them; nothing when the
+    /// commands before them failed and the facts were never read.
+    pub fn take(&self, output: &mut CommandOutput) -> Result<Vec<(FactKey, Value)>, FactFetchError> {
+        let mut riding = Vec::new();
+        let mut kept = Vec::with_capacity(output.lines.len());
+        let (mut stdout_riding, mut stderr_riding) = (false, false);
+        for line in std::mem::take(&mut output.lines) {
+            let is_stdout = line.stream == oxinfra_core::Stream::Stdout;
+            let riding_now = if is_stdout { &mut stdout_riding } else { &mut stderr_riding };
+            if *riding_now {
+                riding.push(line);
+            } else if line.text == RIDE_MARKER {
+                *riding_now = true;
+                // The marker starts with a newline of its own: drop the empty line it
+                // leaves after output that already ended with one.
+                if let Some(index) = kept.iter().rposition(|kept: &oxinfra_core::OutputLine| kept.stream == line.stream) {
+                    if kept[index].text.is_empty() {
+                        kept.remove(index);
+                    }
+                }
+            } else {
+                kept.push(line);
+            }
+        }
+        output.lines = kept;
+        if !stdout_riding {
+            return Ok(Vec::new());
+        }
+        let parts = split_batch(&CommandOutput { exit_code: Some(0), lines: riding }, self.known.len());
+        self.known.iter().zip(parts).map(|((key, fact), part)| Ok((key.clone(), fact_value(fact, key, part)?))).collect()
+    }
 }
 
 /// Reads `keys` on a host in one command, with the privilege of `arguments`.

@@ -133,6 +133,10 @@ pub struct HostResult {
     pub ignored_error: bool,
     /// What went wrong, for people.
     pub error: Option<String>,
+    /// Facts read after the operation's last command for the next operation, with the
+    /// privilege context they were read in.
+    #[serde(skip)]
+    pub fresh_facts: Vec<(String, oxinfra_core::FactKey, serde_json::Value)>,
 }
 
 impl HostResult {
