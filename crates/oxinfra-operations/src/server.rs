@@ -1,12 +1,14 @@
 //! Operations of `pyinfra/operations/server.py`, split into families: commands run as
 //! given ([`commands`]: `server.wait`, `shell`, `script`, `kill`), host names
 //! ([`hosts`]: `hostname`, `etc_hosts`), system settings ([`system`]: `modprobe`,
-//! `mount`, `timezone`, `sysctl`, `locale`, `security_limit`) and accounts ([`users`]:
-//! `group`, `user_authorized_keys`, `user`).
+//! `mount`, `timezone`, `sysctl`, `locale`, `security_limit`), accounts ([`users`]:
+//! `group`, `user_authorized_keys`, `user`) and the operations that hand over to the
+//! host's init system or package manager ([`services`]: `service`, `packages`).
+//! `server.crontab` is `crontab.crontab` under another name, as in pyinfra.
 //!
 //! This file holds the registry, in pyinfra's order, and the small readers of host
-//! facts the families share. Operations that pick an init system or a package manager
-//! (`server.service`, `server.packages`) and `server.reboot` are not here.
+//! facts the families share. `server.reboot` is not here: it needs the engine to
+//! disconnect, wait and reconnect in the middle of the operation.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -20,6 +22,7 @@ use crate::registry::OperationDef;
 
 pub mod commands;
 pub mod hosts;
+pub mod services;
 pub mod system;
 pub mod users;
 
@@ -34,6 +37,10 @@ pub const OPERATIONS: &[OperationDef] = &[
     hosts::ETC_HOSTS,
     system::TIMEZONE,
     system::SYSCTL,
+    // `services::SERVICE` (`server.service`) joins once `upstart.service`,
+    // `runit.service` and `bsdinit.service` exist: 3 of its 8 pyinfra cases need them.
+    services::PACKAGES,
+    crate::crontab::SERVER_CRONTAB,
     users::GROUP,
     users::USER_AUTHORIZED_KEYS,
     users::USER,

@@ -3,14 +3,15 @@ packages, users and groups (pyinfra's ``server`` module).
 
 Each function has pyinfra 3.10's signature and hands its arguments, as plain data, to the
 Rust planner of the same name; ``server.script_template`` renders its template here and
-then plans a ``server.script`` of the result. pyinfra's ``server.crontab`` alias of
-``crontab.crontab`` is not repeated here.
+then plans a ``server.script`` of the result. ``server.crontab`` is ``crontab.crontab``
+under another name, as in pyinfra.
 """
 
 from __future__ import annotations
 
 from oxinfra.api.operation import builtin_operation
 from oxinfra.api.util import render_template, to_plain
+from oxinfra.operations import crontab as crontab_
 
 
 @builtin_operation("server.reboot")
@@ -411,6 +412,9 @@ def packages(
         )
     """
     return {"packages": to_plain(packages), "present": present}
+
+
+crontab = crontab_.crontab
 
 
 @builtin_operation("server.group")
