@@ -128,7 +128,9 @@ impl Printer {
         state.started = true;
         state.last_was_header = false;
         drop(state);
-        self.write(&format!("    {prefix}{}", self.paint(&tone.style(), text)));
+        // Lines after the first (a `hint:`) stay indented under the message.
+        let text = text.replace('\n', "\n    ");
+        self.write(&format!("    {prefix}{}", self.paint(&tone.style(), &text)));
     }
 
     /// A line of remote output, `[host] text`, stderr lines in red.
@@ -181,4 +183,43 @@ impl Printer {
             self.line(&render(row.clone()));
         }
     }
+}
+
+/// Routes the `log` records of the connectors (host keys accepted or added, connection
+/// retries) to the human output: warnings always, information with `-v`, debugging with
+/// `--debug`.
+struct OutputLogger {
+    level: log::LevelFilter,
+}
+
+impl log::Log for OutputLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= self.level
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let tone = match record.level() {
+            log::Level::Error => Tone::Bad,
+            log::Level::Warn => Tone::Warning,
+            _ => Tone::Plain,
+        };
+        Printer::new(0).line_toned(&record.args().to_string(), tone);
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger once per process; later calls only change the level.
+pub fn install_logger(verbosity: u8, debug: bool) {
+    let level = match (debug, verbosity) {
+        (true, _) => log::LevelFilter::Debug,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, _) => log::LevelFilter::Info,
+    };
+    // A logger set earlier in this process stays; only the level changes.
+    let _ = log::set_boxed_logger(Box::new(OutputLogger { level: log::LevelFilter::Trace }));
+    log::set_max_level(level);
 }

@@ -229,8 +229,11 @@ impl PyEngine {
             parallel: usize,
             fail_percent: Option<f64>,
             print_output: bool,
+            #[serde(default)]
+            debug: bool,
         }
         let parsed: SettingsJson = from_json("settings", settings)?;
+        oxinfra_engine::output::install_logger(parsed.verbosity, parsed.debug);
         let settings = Settings {
             deploy_dir: parsed.deploy_dir,
             diff: parsed.diff,

@@ -42,6 +42,7 @@ class State:
             "parallel": int(self.config.PARALLEL or 0),
             "fail_percent": self.config.FAIL_PERCENT,
             "print_output": settings.get("print_output", False),
+            "debug": settings.get("debug", False),
         }
         self.engine = _core.Engine(json.dumps(engine_settings), [(host.name, host.connector_data_json()) for host in inventory])
         self.engine.set_hooks(self)
