@@ -1,6 +1,8 @@
 //! Why an SSH connection could not be made, one variant per step (configuration,
 //! name resolution, TCP, handshake, host key, authentication, channel), each naming the
-//! inventory host. The engine sees them as [`ConnectorError::Connect`] with this text.
+//! inventory host, and [`SshError::Lost`] for a connection that went away later. The
+//! engine sees the first as [`ConnectorError::Connect`] (`could not connect: ...`) and a
+//! lost connection as [`ConnectorError::Io`], since it did connect.
 
 use oxinfra_core::ConnectorError;
 
@@ -127,6 +129,18 @@ pub enum SshError {
         /// Why.
         detail: String,
     },
+    /// An open connection went away (the server stopped, the network failed).
+    #[error("`{host}`: the connection to `{address}` was lost {during}: {reason}")]
+    Lost {
+        /// The host.
+        host: String,
+        /// `host:port`.
+        address: String,
+        /// When (`while the command ran`).
+        during: &'static str,
+        /// Why the session ended, as russh reported it.
+        reason: String,
+    },
 }
 
 impl SshError {
@@ -134,7 +148,7 @@ impl SshError {
     /// failures, not a refused host key or failed authentication.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Resolve { .. } | Self::Refused { .. } | Self::Timeout { .. } | Self::Tcp { .. } | Self::Handshake { .. } | Self::Channel { .. } => true,
+            Self::Resolve { .. } | Self::Refused { .. } | Self::Timeout { .. } | Self::Tcp { .. } | Self::Handshake { .. } | Self::Channel { .. } | Self::Lost { .. } => true,
             Self::Jump { source, .. } => source.is_transient(),
             Self::Config { .. } | Self::HostKey { .. } | Self::Key { .. } | Self::Authentication { .. } | Self::ProxyCommand { .. } => false,
         }
@@ -143,6 +157,27 @@ impl SshError {
 
 impl From<SshError> for ConnectorError {
     fn from(error: SshError) -> Self {
-        ConnectorError::Connect(error.to_string())
+        match error {
+            // It did connect: "could not connect" would mislead.
+            SshError::Lost { host, address, during, reason } => ConnectorError::Io {
+                context: format!("`{host}`: the connection to `{address}` was lost {during}"),
+                source: std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason),
+            },
+            other => ConnectorError::Connect(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_not_reported_as_could_not_connect() {
+        let lost = SshError::Lost { host: "web1".into(), address: "10.0.0.1:22".into(), during: "while the command ran", reason: "early eof".into() };
+        let shown = ConnectorError::from(lost).to_string();
+        assert_eq!(shown, "`web1`: the connection to `10.0.0.1:22` was lost while the command ran: early eof");
+        let refused = ConnectorError::from(SshError::Refused { host: "web1".into(), address: "10.0.0.1:22".into() }).to_string();
+        assert_eq!(refused, "could not connect: `web1`: TCP connect to `10.0.0.1:22` refused");
     }
 }

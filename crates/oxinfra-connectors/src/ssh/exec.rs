@@ -194,11 +194,7 @@ pub async fn execute(connection: &Connection, request: Request<'_>) -> Result<Co
         stdout.finish(&secrets, &mut output.lines);
         stderr.finish(&secrets, &mut output.lines);
         if !finished && connection.is_closed() {
-            return Err(ConnectorError::from(SshError::Channel {
-                host: connection.host.clone(),
-                what: "the command's channel".to_owned(),
-                detail: "the connection was lost while the command ran".to_owned(),
-            }));
+            return Err(ConnectorError::from(connection.lost("while the command ran")));
         }
         Ok(output)
     };

@@ -42,10 +42,15 @@ impl From<russh::Error> for HandlerError {
     }
 }
 
-/// russh's callbacks: host key verification and agent forwarding.
+/// Why a session ended, as russh told its handler; read when a command finds the
+/// connection gone.
+pub type EndReason = Arc<std::sync::Mutex<Option<String>>>;
+
+/// russh's callbacks: host key verification, agent forwarding, and why the session ended.
 pub struct ClientHandler {
     verifier: Verifier,
     forward_agent: Option<AgentSocket>,
+    ended: EndReason,
 }
 
 impl client::Handler for ClientHandler {
@@ -78,6 +83,25 @@ impl client::Handler for ClientHandler {
         });
         Ok(())
     }
+
+    async fn disconnected(&mut self, reason: client::DisconnectReason<Self::Error>) -> Result<(), Self::Error> {
+        let text = match &reason {
+            client::DisconnectReason::ReceivedDisconnect(info) if info.message.is_empty() => format!("the server disconnected ({:?})", info.reason_code),
+            client::DisconnectReason::ReceivedDisconnect(info) => format!("the server disconnected: {}", info.message),
+            client::DisconnectReason::Error(HandlerError::Russh(russh::Error::IO(error))) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+                "the server closed the TCP connection without a word".to_owned()
+            }
+            client::DisconnectReason::Error(HandlerError::Russh(russh::Error::KeepaliveTimeout)) => "the server stopped answering keepalives".to_owned(),
+            client::DisconnectReason::Error(HandlerError::Russh(error)) => error.to_string(),
+            client::DisconnectReason::Error(HandlerError::HostKey(error)) => error.to_string(),
+        };
+        self.ended.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(text);
+        // russh's default: an error ends the session with that error.
+        match reason {
+            client::DisconnectReason::ReceivedDisconnect(_) => Ok(()),
+            client::DisconnectReason::Error(error) => Err(error),
+        }
+    }
 }
 
 trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -87,7 +111,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
 pub struct Connection {
     /// The inventory name, for messages.
     pub host: String,
+    /// `hostname:port`, for messages.
+    pub address: String,
     handle: Handle<ClientHandler>,
+    /// Why the session ended, once it has.
+    ended: EndReason,
     /// Jump hosts carrying the connection, kept open as long as it is.
     hops: Vec<Handle<ClientHandler>>,
     proxy: std::sync::Mutex<Option<tokio::process::Child>>,
@@ -145,7 +173,7 @@ async fn open_once(host: &str, settings: &Settings, jumps: &[(&JumpSpec, Setting
                 None => Box::new(tcp_connect(&label, hop).await.map_err(in_hop)?),
                 Some(previous) => direct_tcpip(&label, previous, hop).await.map_err(in_hop)?,
             };
-            let mut handle = handshake(&label, hop, stream).await.map_err(in_hop)?;
+            let (mut handle, _) = handshake(&label, hop, stream).await.map_err(in_hop)?;
             let credentials = Credentials { key_password: options.key_password.as_deref(), allow_agent: options.allow_agent, look_for_keys: true, ..Credentials::default() };
             auth::authenticate(&mut handle, &label, hop, &credentials).await.map_err(in_hop)?;
             hops.push(handle);
@@ -155,7 +183,7 @@ async fn open_once(host: &str, settings: &Settings, jumps: &[(&JumpSpec, Setting
             None => Box::new(tcp_connect(host, settings).await?),
         }
     };
-    let mut handle = handshake(host, settings, stream).await?;
+    let (mut handle, ended) = handshake(host, settings, stream).await?;
     let credentials = Credentials {
         password: options.password.as_deref(),
         key: options.key.as_deref(),
@@ -166,7 +194,9 @@ async fn open_once(host: &str, settings: &Settings, jumps: &[(&JumpSpec, Setting
     auth::authenticate(&mut handle, host, settings, &credentials).await?;
     Ok(Connection {
         host: host.to_owned(),
+        address: format!("{}:{}", settings.hostname, settings.port),
         handle,
+        ended,
         hops,
         proxy: std::sync::Mutex::new(proxy),
         sftp: OnceCell::new(),
@@ -234,7 +264,7 @@ fn spawn_proxy_command(host: &str, command: &str, settings: &Settings) -> Result
     Ok((child, Box::new(tokio::io::join(stdout, stdin))))
 }
 
-async fn handshake(host: &str, settings: &Settings, stream: Box<dyn ByteStream>) -> Result<Handle<ClientHandler>, SshError> {
+async fn handshake(host: &str, settings: &Settings, stream: Box<dyn ByteStream>) -> Result<(Handle<ClientHandler>, EndReason), SshError> {
     let address = format!("{}:{}", settings.hostname, settings.port);
     let verifier = Verifier::new(
         settings.known_hosts_name(),
@@ -245,10 +275,11 @@ async fn handshake(host: &str, settings: &Settings, stream: Box<dyn ByteStream>)
         settings.hash_known_hosts,
     );
     let known = verifier.known_algorithms().await;
-    let handler = ClientHandler { verifier, forward_agent: settings.forward_agent.then(|| settings.identity_agent.clone()) };
+    let ended = EndReason::default();
+    let handler = ClientHandler { verifier, forward_agent: settings.forward_agent.then(|| settings.identity_agent.clone()), ended: Arc::clone(&ended) };
     let connecting = client::connect_stream(Arc::new(client_config(settings, &known)), stream, handler);
     match tokio::time::timeout(settings.connect_timeout, connecting).await {
-        Ok(Ok(handle)) => Ok(handle),
+        Ok(Ok(handle)) => Ok((handle, ended)),
         Ok(Err(HandlerError::HostKey(source))) => Err(SshError::HostKey { host: host.to_owned(), source: Box::new(source) }),
         Ok(Err(HandlerError::Russh(error))) => Err(SshError::Handshake { host: host.to_owned(), address, detail: error.to_string() }),
         Err(_) => Err(SshError::Timeout { host: host.to_owned(), step: "ssh handshake with", address, seconds: settings.connect_timeout.as_secs() }),
@@ -278,8 +309,11 @@ impl Connection {
     /// Opens a session channel for one command.
     pub async fn open_session(&self) -> Result<Channel<Msg>, ConnectorError> {
         let channel = self.handle.channel_open_session().await.map_err(|error| {
-            let detail = if self.handle.is_closed() { "the connection is closed".to_owned() } else { error.to_string() };
-            ConnectorError::from(SshError::Channel { host: self.host.clone(), what: "a session channel".to_owned(), detail })
+            if self.handle.is_closed() {
+                ConnectorError::from(self.lost("before the command started"))
+            } else {
+                ConnectorError::from(SshError::Channel { host: self.host.clone(), what: "a session channel".to_owned(), detail: error.to_string() })
+            }
         })?;
         if self.forward_agent {
             // A server that refuses forwarding still runs the command.
@@ -291,6 +325,13 @@ impl Connection {
     /// Whether the connection has gone away.
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
+    }
+
+    /// The error for a connection that went away `during` something (`while the
+    /// command ran`), with the reason russh gave when it has one.
+    pub fn lost(&self, during: &'static str) -> SshError {
+        let reason = self.ended.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        SshError::Lost { host: self.host.clone(), address: self.address.clone(), during, reason: reason.unwrap_or_else(|| "the session ended".to_owned()) }
     }
 
     /// The SFTP session, opened on first use; `None` when the server has no SFTP
