@@ -101,9 +101,9 @@ def error_paragraph(stderr: str, host: str, start: str) -> str:
         if match and match.group(1).startswith(start):
             paragraph = [match.group(1)]
             for following in lines[index + 1 :]:
-                if not following.strip() or following.startswith(("-->", " ")):
+                if not following.strip() or following.startswith("-->") or re.match(r"\s*\[[^\]]+\]", following):
                     break
-                paragraph.append(following)
+                paragraph.append(following.strip())
             return "\n".join(paragraph)
     raise AssertionError(f"no `[{host}] {start}...` line in:\n{stderr}")
 
@@ -111,7 +111,7 @@ def error_paragraph(stderr: str, host: str, start: str) -> str:
 def assert_one_paragraph(paragraph: str) -> None:
     """One line, or one line and its `hint:`."""
     rest = paragraph.splitlines()[1:]
-    assert all(line.startswith("hint: ") for line in rest) and len(rest) <= 1, paragraph
+    assert len(rest) <= 1 and all(line.startswith("hint: ") for line in rest), paragraph
 
 
 def leftovers(host: LabHost, root: str) -> list[str]:
@@ -211,6 +211,8 @@ def test_unknown_host_key_fails_that_host_alone(oxinfra, lab_hosts, tmp_path: Pa
     assert_one_paragraph(error)
     assert error.startswith(f"could not connect: `host3`: unknown host key for `127.0.1.3`: the server offers ssh-ed25519 {fingerprint(known_line)}, "), error
     assert f"not in `{known_hosts}`" in error and "strict host key checking is `yes`" in error, error
+    hint = f"hint: check the fingerprint with the host's owner, then add it (`ssh-keyscan 127.0.1.3 >> {known_hosts}`) or set "
+    assert error.splitlines()[1] == hint + "`ssh_strict_host_key_checking` to `accept-new`", error
     assert known_hosts.read_text() == before, "strict checking must not add the key"
     assert_finished(hosts, root)
     assert_untouched(faulty, root)
@@ -240,6 +242,7 @@ def test_changed_host_key_fails_that_host_alone(oxinfra, lab_hosts, tmp_path: Pa
         f"could not connect: `host3`: host key for `127.0.1.3` has changed: the server offers ssh-ed25519 {fingerprint(real_line)}, "
         f"but `{known_hosts}` line {line_number} has {fingerprint(forged_line)}"
     ), error
+    assert error.splitlines()[1] == f"hint: if the change is expected, remove the old key with `ssh-keygen -R 127.0.1.3 -f {known_hosts}`"
     assert_finished(hosts, root)
     assert_untouched(faulty, root)
 
