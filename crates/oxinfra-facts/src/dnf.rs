@@ -14,7 +14,13 @@ pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "dnf.DnfRepositories",
         params: &[],
-        command: |_| cat_files_command(&["/etc/dnf.conf", "/etc/dnf.repos.d/*.repo", "/etc/yum.repos.d/*.repo"]),
+        command: |_| {
+            cat_files_command(&[
+                "/etc/dnf.conf",
+                "/etc/dnf.repos.d/*.repo",
+                "/etc/yum.repos.d/*.repo",
+            ])
+        },
         requires_command: Some(|_| "dnf".to_owned()),
         process: |_, output| Ok(parse_repositories(output)),
         default: default_list,
@@ -55,15 +61,27 @@ fn enabled_modules(output: &[String]) -> Value {
 
 /// The sorted names of the modules with a row carrying the `[x]` flag.
 fn disabled_modules(output: &[String]) -> Value {
-    let names: BTreeSet<&str> = output.iter().filter(|line| has_flag(line, "[x]")).filter_map(|line| line.split_whitespace().next()).collect();
-    Value::Array(names.into_iter().map(|name| Value::String(name.to_owned())).collect())
+    let names: BTreeSet<&str> = output
+        .iter()
+        .filter(|line| has_flag(line, "[x]"))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    Value::Array(
+        names
+            .into_iter()
+            .map(|name| Value::String(name.to_owned()))
+            .collect(),
+    )
 }
 
 /// Whether `flag` stands in `line` as a flag: not followed by a word character, so the
 /// legend's `[e]nabled` does not count.
 fn has_flag(line: &str, flag: &str) -> bool {
     line.match_indices(flag).any(|(index, _)| {
-        line[index + flag.len()..].chars().next().is_none_or(|next| !(next.is_alphanumeric() || next == '_'))
+        line[index + flag.len()..]
+            .chars()
+            .next()
+            .is_none_or(|next| !(next.is_alphanumeric() || next == '_'))
     })
 }
 
@@ -79,7 +97,10 @@ mod tests {
 
     #[test]
     fn legend_is_not_a_flag() {
-        assert!(!has_flag("Hint: [d]efault, [e]nabled, [x]disabled, [i]nstalled", "[e]"));
+        assert!(!has_flag(
+            "Hint: [d]efault, [e]nabled, [x]disabled, [i]nstalled",
+            "[e]"
+        ));
         assert!(has_flag("nodejs 20 [e] common", "[e]"));
         assert!(has_flag("nodejs 20 [e]", "[e]"));
         assert!(has_flag("nodejs 20 [e],[d]", "[e]"));
@@ -87,7 +108,13 @@ mod tests {
 
     #[test]
     fn enabled_and_disabled_rows() {
-        let output = lines(&["Name Stream Profiles Summary", "php 8.1 [e] common", "ruby 3.1 [x] common", "ruby 3.3 [x] common", "[e]"]);
+        let output = lines(&[
+            "Name Stream Profiles Summary",
+            "php 8.1 [e] common",
+            "ruby 3.1 [x] common",
+            "ruby 3.3 [x] common",
+            "[e]",
+        ]);
         assert_eq!(enabled_modules(&output), json!({"php": "8.1"}));
         assert_eq!(disabled_modules(&output), json!(["ruby"]));
     }

@@ -20,6 +20,7 @@ pub mod lxd;
 pub mod mysql;
 pub mod npm;
 pub mod openrc;
+pub mod packaging;
 pub mod pacman;
 pub mod pip;
 pub mod plan;
