@@ -27,8 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from lab import LabHost, deploy2_password, state_dir
 
 HOSTS = 4
@@ -412,11 +410,6 @@ def test_sudo_without_its_password_fails_that_host_with_the_hint(oxinfra, lab_ho
     assert_untouched(hosts[FAULTY - 1], root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a fact read under sudo without its password fails as `could not load fact ...: exit status -1`, "
-    "without the `_sudo_password` hint (crates/oxinfra-engine/src/facts.rs does not check for sudo's password prompt)",
-)
 def test_sudo_without_its_password_on_a_fact_gives_the_hint(oxinfra, lab_hosts, tmp_path: Path) -> None:
     hosts = lab_hosts(HOSTS)
     root = "/opt/oxfault-sudo-password-fact"

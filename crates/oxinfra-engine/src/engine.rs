@@ -113,7 +113,8 @@ fn batch_script(commands: &[&StringCommand]) -> StringCommand {
     let mut script = StringCommand::new();
     script.separator = " && ".to_owned();
     for (index, command) in commands.iter().enumerate() {
-        script = script.nested(StringCommand::raw("(").nested((*command).clone()).text(format!(") && echo '{STEP_MARKER} {index}' >&2")));
+        // The newline ends a trailing `# comment` before the subshell closes.
+        script = script.nested(StringCommand::raw("(").nested((*command).clone()).text(format!("\n) && echo '{STEP_MARKER} {index}' >&2")));
     }
     script
 }
@@ -304,8 +305,21 @@ impl Engine {
 
     async fn fetch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
         let Some(entry) = self.hosts.get(host) else { return Ok(()) };
-        let values = fetch(entry.connector.as_ref(), keys, arguments).await?;
-        let context = privilege_context(arguments);
+        let mut arguments = std::borrow::Cow::Borrowed(arguments);
+        if arguments.sudo && arguments.sudo_password.is_none() {
+            if let Some(Some(password)) = self.sudo_password.lock().await.clone() {
+                arguments.to_mut().sudo_password = Some(password);
+            }
+        }
+        let values = match fetch(entry.connector.as_ref(), keys, &arguments).await {
+            Err(FactFetchError::SudoPassword) if arguments.sudo && arguments.sudo_password.is_none() => {
+                let Ok(Some(password)) = self.ask_sudo_password(host).await else { return Err(FactFetchError::SudoPassword) };
+                arguments.to_mut().sudo_password = Some(password);
+                fetch(entry.connector.as_ref(), keys, &arguments).await?
+            }
+            other => other?,
+        };
+        let context = privilege_context(&arguments);
         let mut cache = lock(&entry.facts);
         for (key, value) in values {
             if self.settings.verbosity >= 1 {
@@ -916,7 +930,7 @@ impl Engine {
         if let Some(ride) = ride {
             let mut joined = StringCommand::new();
             joined.separator = "\n".to_owned();
-            script = joined.nested(StringCommand::raw("(").nested(script).text(") && {")).nested(ride.script()).text("}");
+            script = joined.nested(StringCommand::raw("(").nested(script).text("\n) && {")).nested(ride.script()).text("}");
         }
         let shown = |done: usize| commands.get(done).or(commands.last()).map(|command| command.masked_value()).unwrap_or_default();
         let mut arguments = std::borrow::Cow::Borrowed(arguments);

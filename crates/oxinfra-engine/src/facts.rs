@@ -96,6 +96,17 @@ pub enum FactFetchError {
     /// A fact's output could not be parsed.
     #[error("{0}")]
     Process(#[from] oxinfra_facts::FactError),
+    /// sudo wants a password and none was given.
+    #[error("could not load facts: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)")]
+    SudoPassword,
+    /// The batch failed before reading any fact (a shell or privilege error).
+    #[error("could not load facts: exit status {status}{}", stderr_tail(.stderr))]
+    Batch {
+        /// The batch's exit status.
+        status: i32,
+        /// The end of its standard error.
+        stderr: Vec<String>,
+    },
 }
 
 fn stderr_tail(stderr: &[String]) -> String {
@@ -111,7 +122,7 @@ pub fn fact_command(fact: &FactDef, key: &FactKey) -> StringCommand {
             .quoted(requires(&key.values))
             .text(">/dev/null 2>&1; then (")
             .nested(command)
-            .text(format!("); else echo '{NO_COMMAND}'; fi")),
+            .text(format!("\n); else echo '{NO_COMMAND}'; fi")),
         None => command,
     }
 }
@@ -124,7 +135,7 @@ fn batch_command(keys: &[(FactKey, &FactDef)]) -> StringCommand {
     for (index, (key, fact)) in keys.iter().enumerate() {
         script = script
             .text(format!("echo '{MARKER} {index}'; echo '{MARKER} {index}' >&2"))
-            .nested(StringCommand::raw("(").nested(fact_command(fact, key)).text(") </dev/null"))
+            .nested(StringCommand::raw("(").nested(fact_command(fact, key)).text("\n) </dev/null"))
             .text(format!("printf '\\n{MARKER}-END {index} %s\\n' \"$?\""));
     }
     script
@@ -266,6 +277,14 @@ pub async fn fetch(connector: &dyn Connector, keys: &[FactKey], arguments: &Conn
     // Facts never read from the operation's standard input and never need its timeout.
     let fact_arguments = ConnectorArguments { stdin: Vec::new(), success_exit_codes: vec![0], ..arguments.clone() };
     let output = connector.run_shell_command(&batch_command(&known), &fact_arguments).await?;
+    let started = output.lines.iter().any(|line| line.stream == oxinfra_core::Stream::Stdout && line.text.starts_with(MARKER));
+    if !started && output.exit_code != Some(0) {
+        let stderr = output.stderr_lines();
+        if stderr.iter().any(|line| line == "sudo: a password is required" || line == "sudo-rs: interactive authentication is required") {
+            return Err(FactFetchError::SudoPassword);
+        }
+        return Err(FactFetchError::Batch { status: output.exit_code.unwrap_or(-1), stderr });
+    }
     let parts = split_batch(&output, known.len());
     let mut values = Vec::with_capacity(known.len());
     for ((key, fact), part) in known.into_iter().zip(parts) {
