@@ -2,9 +2,8 @@
 //! (public or secret), and of every keyring file under some directories, all parsed
 //! from `gpg --with-colons` records.
 //!
-//! Also here, because the key facts and the `apt` operations both need them:
-//! [`split_url`] (the parts of Python's `urlsplit` pyinfra reads) and
-//! [`double_quoted`] (pyinfra's `"{value}"` shell words, made safe).
+//! Also here, because the `apt` operations write the same shell words:
+//! [`double_quoted`] (pyinfra's `"{value}"`, made safe).
 
 use oxinfra_core::StringCommand;
 use oxinfra_core::command::shell_quote;
@@ -61,7 +60,7 @@ pub const FACTS: &[FactDef] = &[
 /// The keys of a local file, or of a URL fetched with `wget` or `curl`.
 fn key_command(arguments: &Map<String, Value>) -> StringCommand {
     let src = string_argument(arguments, "src");
-    if split_url(src).scheme.is_empty() {
+    if !has_url_scheme(src) {
         return StringCommand::raw("gpg --with-colons").quoted(src);
     }
     StringCommand::raw("(wget -O -")
@@ -301,54 +300,19 @@ pub fn keyrings(output: &[String]) -> Result<Value, FactError> {
 
 // URLs
 
-/// The parts of a URL that pyinfra reads from Python's `urllib.parse.urlsplit`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UrlParts {
-    /// The scheme, lower-cased; empty when the text has none (a plain path).
-    pub scheme: String,
-    /// What follows `//`, up to the path.
-    pub netloc: String,
-    /// The path, without query or fragment.
-    pub path: String,
-}
-
-/// Python 3.11's `urlsplit`, for scheme, netloc and path.
-pub fn split_url(url: &str) -> UrlParts {
-    let url: String = url
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
-        .collect();
-    let mut scheme = String::new();
-    let mut rest = url.as_str();
-    if let Some(colon) = rest.find(':') {
-        let candidate = &rest[..colon];
-        let starts_alpha = candidate
+/// Whether Python's `urlparse` finds a scheme in `text` (`https:`, but also `c:` or
+/// `ppa:`): letters, digits, `+`, `-` and `.` before a `:`, starting with a letter.
+fn has_url_scheme(text: &str) -> bool {
+    let text = text.trim_start_matches(|c: char| c <= ' ');
+    text.split_once(':').is_some_and(|(scheme, _)| {
+        scheme
             .chars()
             .next()
-            .is_some_and(|c| c.is_ascii_alphabetic());
-        if colon > 0
-            && starts_alpha
-            && candidate
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            scheme = candidate.to_ascii_lowercase();
-            rest = &rest[colon + 1..];
-        }
-    }
-    let mut netloc = "";
-    if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        netloc = &after[..end];
-        rest = &after[end..];
-    }
-    let end = rest.find(['#', '?']).unwrap_or(rest.len());
-    UrlParts {
-        scheme,
-        netloc: netloc.to_owned(),
-        path: rest[..end].to_owned(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -402,19 +366,11 @@ mod tests {
     }
 
     #[test]
-    fn urls_split_as_python() {
-        let parts = split_url("https://Example.com:8443/a/b.asc?x#y");
-        assert_eq!(
-            (
-                parts.scheme.as_str(),
-                parts.netloc.as_str(),
-                parts.path.as_str()
-            ),
-            ("https", "Example.com:8443", "/a/b.asc")
-        );
-        assert_eq!(split_url("/tmp/key.asc").scheme, "");
-        assert_eq!(split_url("1a:b").scheme, "");
-        assert_eq!(split_url("ppa:user/repo").scheme, "ppa");
-        assert_eq!(split_url("HTTP://mykey").netloc, "mykey");
+    fn url_schemes_as_python() {
+        assert!(has_url_scheme("https://example.com/key.asc"));
+        assert!(has_url_scheme("ppa:user/repo"));
+        assert!(!has_url_scheme("/tmp/key.asc"));
+        assert!(!has_url_scheme("1a:b"));
+        assert!(!has_url_scheme("/tmp/a:b"));
     }
 }

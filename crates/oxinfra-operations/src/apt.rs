@@ -10,9 +10,7 @@ mod gpg_key;
 use std::sync::LazyLock;
 
 use oxinfra_core::StringCommand;
-use oxinfra_core::pyrepr::python_str;
 use oxinfra_facts::apt::{APT_KEYRING_DIRS, SourcesEntry, noninteractive_apt, parse_apt_repo};
-use oxinfra_facts::gpg::split_url;
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,6 +18,7 @@ use serde_json::{Value, json};
 use self::gpg_key::{GpgKey, gpg_key};
 
 use crate::files::util::{DateTime, truthy};
+use crate::packaging::{PackageCommands, PackageList, UrlParts, ensure_packages};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::{OperationDef, call};
 
@@ -213,7 +212,7 @@ fn derive_keyring_path(
     keyids: Option<&[String]>,
 ) -> Result<String, OperationError> {
     let base = if let Some(src) = src.filter(|src| !src.is_empty()) {
-        let url = split_url(src);
+        let url = UrlParts::parse(src);
         if !url.scheme.is_empty() && !url.netloc.is_empty() {
             let domain = sanitize_keyring_part(&url.netloc.replace(':', "_"))?;
             let file = url
@@ -482,7 +481,7 @@ pub struct DebArgs {
 /// unless that version is installed, or removes its package.
 pub fn deb(args: &DebArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mut src = args.src.clone();
-    if !split_url(&src).scheme.is_empty() {
+    if UrlParts::parse(&src).has_scheme() {
         let temp = plan.temp_filename(&src);
         call(plan, "files.download", json!({"src": src, "dest": temp}))?;
         src = temp;
@@ -633,7 +632,7 @@ pub fn dist_upgrade(args: &DistUpgradeArgs, plan: &mut Plan<'_>) -> Result<(), O
 pub struct PackagesArgs {
     /// A package or a list of them, each optionally pinned as `name=version`.
     #[serde(default)]
-    pub packages: Option<OneOrMany>,
+    pub packages: Option<PackageList>,
     /// Whether the packages should be installed.
     #[serde(default = "yes")]
     pub present: bool,
@@ -669,96 +668,33 @@ pub struct PackagesArgs {
     pub extra_uninstall_args: Option<String>,
 }
 
-/// A wanted package: `name=version` split at its last `=`.
-struct Wanted {
-    name: String,
-    version: String,
-}
-
-impl Wanted {
-    fn parse(text: &str) -> Self {
-        match text.rsplit_once('=') {
-            Some((name, version)) => Self {
-                name: name.to_owned(),
-                version: version.to_owned(),
-            },
-            None => Self {
-                name: text.to_owned(),
-                version: String::new(),
-            },
-        }
+/// The install, remove and upgrade commands of `apt.packages`, for
+/// [`ensure_packages`].
+fn package_commands(args: &PackagesArgs) -> PackageCommands {
+    let mut install = vec!["install"];
+    if args.no_recommends {
+        install.push("--no-install-recommends");
     }
-
-    /// What `apt-get` is given: `name` or `name=version`.
-    fn install_text(&self) -> String {
-        if self.version.is_empty() {
-            self.name.clone()
-        } else {
-            format!("{}={}", self.name, self.version)
-        }
+    if args.allow_downgrades {
+        install.push("--allow-downgrades");
     }
-
-    /// The installed versions of this package, when it is installed (at the pinned
-    /// version, if one is given).
-    fn installed<'a>(&self, installed: &'a Value) -> Option<&'a Value> {
-        let versions = installed.get(&self.name)?;
-        let matches = self.version.is_empty()
-            || versions.as_array().is_some_and(|versions| {
-                versions
-                    .iter()
-                    .any(|version| python_str(version) == self.version)
-            });
-        matches.then_some(versions)
+    // Upgrades take the install options but not the extra arguments, as in pyinfra.
+    let upgrade = install.join(" ");
+    if let Some(extra) = given(args.extra_install_args.as_ref()) {
+        install.push(extra);
     }
-}
-
-/// The install, remove and upgrade commands of `apt.packages`.
-struct PackageCommands {
-    install: String,
-    uninstall: String,
-    upgrade: String,
-}
-
-impl PackageCommands {
-    fn new(args: &PackagesArgs) -> Self {
-        let mut install = vec!["install"];
-        if args.no_recommends {
-            install.push("--no-install-recommends");
-        }
-        if args.allow_downgrades {
-            install.push("--allow-downgrades");
-        }
-        let upgrade = install.join(" ");
-        if let Some(extra) = given(args.extra_install_args.as_ref()) {
-            install.push(extra);
-        }
-        let mut uninstall = vec![if args.purge { "purge" } else { "remove" }];
-        if let Some(extra) = given(args.extra_uninstall_args.as_ref()) {
-            uninstall.push(extra);
-        }
-        Self {
-            install: noninteractive_apt(&install.join(" "), args.force),
-            uninstall: noninteractive_apt(&uninstall.join(" "), args.force),
-            upgrade: noninteractive_apt(&upgrade, args.force),
-        }
+    let mut uninstall = vec![if args.purge { "purge" } else { "remove" }];
+    if let Some(extra) = given(args.extra_uninstall_args.as_ref()) {
+        uninstall.push(extra);
     }
-}
-
-/// `command` followed by each package, quoted.
-fn with_packages(command: &str, packages: &[String]) -> StringCommand {
-    packages
-        .iter()
-        .fold(StringCommand::raw(command), StringCommand::quoted)
-}
-
-/// Versions as pyinfra lists them in a no-op message: sorted, comma-separated.
-fn versions_text(versions: &Value) -> String {
-    let mut versions: Vec<String> = versions
-        .as_array()
-        .map(|items| items.iter().map(python_str).collect())
-        .unwrap_or_default();
-    versions.sort();
-    versions.join(",")
+    PackageCommands {
+        install: StringCommand::raw(noninteractive_apt(&install.join(" "), args.force)),
+        uninstall: StringCommand::raw(noninteractive_apt(&uninstall.join(" "), args.force)),
+        upgrade: Some(StringCommand::raw(noninteractive_apt(&upgrade, args.force))),
+        latest: args.latest,
+        version_join: Some("="),
+        ..PackageCommands::default()
+    }
 }
 
 /// `apt.packages`: optionally updates and upgrades, then installs the missing packages
@@ -775,55 +711,14 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     if args.upgrade {
         upgrade(&UpgradeArgs { auto_remove: false }, plan)?;
     }
-    let wanted: Vec<Wanted> = args
-        .packages
-        .as_ref()
-        .map(OneOrMany::items)
-        .unwrap_or_default()
-        .iter()
-        .map(|text| Wanted::parse(text))
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
     let installed = plan.fact("deb.DebPackages", &[])?;
-    let commands = PackageCommands::new(args);
-    let mut changes = Vec::new();
-    let mut upgrades = Vec::new();
-    for package in &wanted {
-        match (args.present, package.installed(&installed)) {
-            (true, None) | (false, Some(_)) => changes.push(package.install_text()),
-            (true, Some(versions)) => {
-                if package.version.is_empty() && args.latest {
-                    upgrades.push(package.install_text());
-                }
-                if !args.latest {
-                    let versions = versions_text(versions);
-                    if versions.is_empty() {
-                        plan.noop(format!("package {} is installed", package.name));
-                    } else {
-                        plan.noop(format!(
-                            "package {} is installed ({versions})",
-                            package.name
-                        ));
-                    }
-                }
-            }
-            (false, None) => plan.noop(format!("package {} is not installed", package.name)),
-        }
-    }
-    if !changes.is_empty() {
-        let command = if args.present {
-            &commands.install
-        } else {
-            &commands.uninstall
-        };
-        plan.push(with_packages(command, &changes));
-    }
-    if args.latest && !upgrades.is_empty() {
-        plan.push(with_packages(&commands.upgrade, &upgrades));
-    }
-    Ok(())
+    ensure_packages(
+        plan,
+        args.packages.as_ref(),
+        &installed,
+        Some(args.present),
+        &package_commands(args),
+    )
 }
 
 #[cfg(test)]

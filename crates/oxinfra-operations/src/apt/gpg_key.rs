@@ -8,11 +8,12 @@
 use oxinfra_core::StringCommand;
 use oxinfra_core::command::shell_quote;
 use oxinfra_core::pyrepr::{python_repr, python_str};
-use oxinfra_facts::gpg::{double_quoted, split_url};
+use oxinfra_facts::gpg::double_quoted;
 use serde_json::{Map, Value, json};
 
 use super::{OneOrMany, given};
 use crate::files::util::truthy;
+use crate::packaging::UrlParts;
 use crate::plan::{OperationError, Plan};
 use crate::registry::call;
 
@@ -173,7 +174,7 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
         json!({"path": dest_dir, "mode": "0755", "present": true}),
     )?;
     if let Some(src) = src {
-        if matches!(split_url(src).scheme.as_str(), "http" | "https") {
+        if matches!(UrlParts::parse(src).scheme.as_str(), "http" | "https") {
             let temp = plan.temp_filename(src);
             call(plan, "files.download", json!({"src": src, "dest": temp}))?;
             install_key_file(plan, &temp, dest, request)?;
