@@ -22,6 +22,9 @@ pub enum OperationError {
     /// pyinfra's `OperationValueError`: an argument has a wrong value.
     #[error("{0}")]
     Value(String),
+    /// Python's plain `ValueError`, where pyinfra raises one rather than its own class.
+    #[error("{0}")]
+    PlainValue(String),
     /// Python's `OSError`: a local file or folder the operation reads is missing.
     #[error("{0}")]
     LocalFile(String),
@@ -36,6 +39,7 @@ impl OperationError {
             Self::Type(_) => "OperationTypeError",
             Self::Value(_) => "OperationValueError",
             Self::LocalFile(_) => "OSError",
+            Self::PlainValue(_) => "ValueError",
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::registry::OperationDef;
 /// `selinux.file_context_mapping` and `selinux.port` are planned below but not listed
 /// yet: pyinfra raises a plain `ValueError` for a missing `se_type`, which
 /// [`OperationError`] cannot name, so one fixture case of each fails.
-pub const OPERATIONS: &[OperationDef] = &[BOOLEAN, FILE_CONTEXT];
+pub const OPERATIONS: &[OperationDef] = &[BOOLEAN, FILE_CONTEXT, FILE_CONTEXT_MAPPING, PORT];
 
 /// `selinux.boolean`.
 pub const BOOLEAN: OperationDef = OperationDef {
@@ -64,7 +64,7 @@ fn yes() -> bool {
 /// The error for a missing `se_type` where one is needed (pyinfra raises a plain
 /// `ValueError`; `OperationValueError` is one).
 fn missing_type() -> OperationError {
-    OperationError::Value("se_type must have a valid value if present is set".to_owned())
+    OperationError::PlainValue("se_type must have a valid value if present is set".to_owned())
 }
 
 /// Arguments of `selinux.boolean`.
@@ -356,12 +356,12 @@ mod tests {
         let error = try_plan(&FILE_CONTEXT_MAPPING, json!({"target": "/w"}), json!({})).err();
         assert_eq!(
             error.map(|error| error.class_name()),
-            Some("OperationValueError")
+            Some("ValueError")
         );
         let error = try_plan(&PORT, json!({"protocol": "tcp", "port_num": 1}), json!({})).err();
         assert_eq!(
             error.map(|error| error.class_name()),
-            Some("OperationValueError")
+            Some("ValueError")
         );
     }
 

@@ -21,7 +21,15 @@ from oxinfra.api.exceptions import OperationError, OperationTypeError, Operation
 from oxinfra.api.util import to_plain
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_ERRORS = {"OperationError": OperationError, "OperationTypeError": OperationTypeError, "OperationValueError": OperationValueError}
+_ERRORS: dict[str, type[Exception]] = {
+    "OperationError": OperationError,
+    "OperationTypeError": OperationTypeError,
+    "OperationValueError": OperationValueError,
+    "ValueError": ValueError,
+    "OSError": OSError,
+}
+# Arguments whose values are never shown in operation labels.
+_SECRET_NAMES = ("password", "secret", "token", "passphrase")
 
 
 class OperationMeta:
@@ -157,7 +165,12 @@ def _operation_hash(host: Any, order: list[int]) -> tuple[str, list[int]]:
 
 
 def _arguments_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [str(arg) for arg in args] + [f"{key}={value}" for key, value in kwargs.items()]
+    """The arguments as shown after an automatic operation name; secrets are masked."""
+
+    def shown(key: str, value: Any) -> str:
+        return "*MASKED*" if any(name in key.lower() for name in _SECRET_NAMES) else str(value)
+
+    parts = [str(arg) for arg in args] + [f"{key}={shown(key, value)}" for key, value in kwargs.items()]
     return ", ".join(parts)
 
 
