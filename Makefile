@@ -56,3 +56,9 @@ lab:
 	@if [ "$${LAB_SKIP:-0}" = 1 ]; then echo "lab: skipped (LAB_SKIP=1)"; \
 	elif [ "$$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then echo "lab: skipped (needs root and unshare)"; \
 	else lab/lab build; fi
+
+## The side-by-side benchmark of issue 5 (bench/README.md): oxinfra (release build),
+## pyinfra and Ansible on lab hosts; BENCH_ARGS="--hosts 10 --rtt 0 --tools oxinfra,pyinfra" for a smoke run.
+.PHONY: bench
+bench: lab
+	bench/run $(BENCH_ARGS)
