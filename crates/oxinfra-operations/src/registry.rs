@@ -29,6 +29,7 @@ pub fn registry() -> &'static [OperationDef] {
             crontab::OPERATIONS,
             dnf::OPERATIONS,
             files::paths::OPERATIONS,
+            files::archive::OPERATIONS,
             files::lines::OPERATIONS,
             gem::OPERATIONS,
             git::OPERATIONS,
