@@ -200,7 +200,12 @@ def run(argv: list[str]) -> int:
     from oxinfra.api.state import State
 
     yes = options["yes"] or form == "exec"
-    state = State(inventory, config, check_for_changes=not yes, settings={"verbosity": options["verbose"], "print_output": form == "exec", "debug": options["debug"] or options["debug_all"]})
+    state = State(
+        inventory,
+        config,
+        check_for_changes=not yes,
+        settings={"verbosity": options["verbose"], "print_output": form == "exec", "debug": options["debug"] or options["debug_all"]},
+    )
     state.is_cli = True
     exit_code = 0
     try:

@@ -350,6 +350,7 @@ fn run_operation_case(group: &str, case: &Value) -> Outcome {
     if let Some(expected) = case.get("exception") {
         let names: Vec<&str> = match (expected.get("name"), expected.get("names")) {
             (Some(name), _) => name.as_str().into_iter().collect(),
+            (None, Some(Value::String(name))) => vec![name.as_str()],
             (None, Some(names)) => names.as_array().map(|names| names.iter().filter_map(Value::as_str).collect()).unwrap_or_default(),
             (None, None) => Vec::new(),
         };

@@ -45,11 +45,10 @@ pub const OPERATIONS: &[OperationDef] = &[
         params: &["src", "present", "trusted", "url"],
         plan: |arguments, plan| tap(&parse_arguments("brew.tap", arguments)?, plan),
     },
+    TRUST,
 ];
 
-/// `brew.trust`, planned but not in [`OPERATIONS`] yet: one of its pyinfra fixtures
-/// names the expected error as `"names": "OperationValueError"` (a string, not a list),
-/// which the fixture runner does not read yet; the case passes once it does.
+/// `brew.trust`.
 pub const TRUST: OperationDef = OperationDef {
     name: "brew.trust",
     params: &["items", "kind", "trusted"],

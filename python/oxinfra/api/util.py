@@ -4,6 +4,7 @@ engine takes, and rendering templates with Jinja2 exactly as pyinfra does."""
 from __future__ import annotations
 
 import datetime
+import enum
 import io
 import os
 from pathlib import Path, PurePath
@@ -40,7 +41,7 @@ def to_plain(value: Any) -> Any:
         return [to_plain(item) for item in value]
     if isinstance(value, HiddenValue):
         return str(value.content)
-    if hasattr(value, "value") and hasattr(value, "name") and value.__class__.__class__.__name__ == "EnumMeta":
+    if isinstance(value, enum.Enum):
         return to_plain(value.value)
     return str(value)
 
