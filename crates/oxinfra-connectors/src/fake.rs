@@ -19,7 +19,10 @@ impl Connector for FakeConnector {
     }
 
     async fn run_shell_command(&self, _command: &StringCommand, _arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
-        Ok(CommandOutput { exit_code: Some(0), lines: Vec::new() })
+        Ok(CommandOutput {
+            exit_code: Some(0),
+            lines: Vec::new(),
+        })
     }
 
     async fn put_file(&self, _source: &UploadSource, _dest: &str, _arguments: &ConnectorArguments) -> Result<(), ConnectorError> {

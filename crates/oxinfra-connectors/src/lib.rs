@@ -34,7 +34,9 @@ pub fn connector_for(name: &str, data: &Map<String, Value>) -> Arc<dyn Connector
             Err(error) => Arc::new(unavailable::Unavailable::new(format!("`{name}`: {error}"))),
         };
     }
-    Arc::new(unavailable::Unavailable::new(format!("no connector for `{name}` yet: only @local, @ssh and @fake are supported")))
+    Arc::new(unavailable::Unavailable::new(format!(
+        "no connector for `{name}` yet: only @local, @ssh and @fake are supported"
+    )))
 }
 
 #[cfg(test)]
@@ -45,8 +47,13 @@ mod tests {
     fn wrong_ssh_data_fails_at_connect_naming_the_key() {
         let data: Map<String, Value> = serde_json::from_str(r#"{"ssh_port": "2222"}"#).unwrap_or_default();
         let connector = connector_for("web1", &data);
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|error| unreachable!("{error}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|error| unreachable!("{error}"));
         let error = runtime.block_on(connector.connect()).err().map(|error| error.to_string()).unwrap_or_default();
-        assert_eq!(error, "could not connect: `web1`: host data `ssh_port` must be an integer, got a string `\"2222\"`");
+        assert_eq!(
+            error,
+            "could not connect: `web1`: host data `ssh_port` must be an integer, got a string `\"2222\"`"
+        );
     }
 }

@@ -32,9 +32,14 @@ impl LocalConnector {
     async fn askpass_path(&self) -> Result<PathBuf, ConnectorError> {
         let mut guard = self.askpass.lock().await;
         if guard.is_none() {
-            let directory = tempfile::Builder::new().prefix("oxinfra-askpass-").tempdir().map_err(|source| io_error("creating the askpass folder", source))?;
+            let directory = tempfile::Builder::new()
+                .prefix("oxinfra-askpass-")
+                .tempdir()
+                .map_err(|source| io_error("creating the askpass folder", source))?;
             let script = directory.path().join("askpass");
-            let text = format!("#!/bin/sh\nif [ -n \"${{{SUDO_PASSWORD_VARIABLE}}}\" ]; then printf '%s\\n' \"${{{SUDO_PASSWORD_VARIABLE}}}\"; else printf '%s\\n' \"${{{SU_PASSWORD_VARIABLE}}}\"; fi\n");
+            let text = format!(
+                "#!/bin/sh\nif [ -n \"${{{SUDO_PASSWORD_VARIABLE}}}\" ]; then printf '%s\\n' \"${{{SUDO_PASSWORD_VARIABLE}}}\"; else printf '%s\\n' \"${{{SU_PASSWORD_VARIABLE}}}\"; fi\n"
+            );
             write_executable(&script, &text).map_err(|source| io_error("writing the askpass helper", source))?;
             *guard = Some(directory);
         }
@@ -42,7 +47,11 @@ impl LocalConnector {
     }
 
     async fn spawn_and_wait(&self, command: &StringCommand, arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
-        let askpass = if arguments.sudo && arguments.sudo_password.is_some() { Some(self.askpass_path().await?) } else { None };
+        let askpass = if arguments.sudo && arguments.sudo_password.is_some() {
+            Some(self.askpass_path().await?)
+        } else {
+            None
+        };
         let askpass_text = askpass.as_ref().map(|path| path.display().to_string());
         let wrapped = make_unix_command(command, arguments, askpass_text.as_deref());
 
@@ -83,7 +92,10 @@ impl LocalConnector {
                 lines.push(line);
             }
             let status = child.wait().await.map_err(|source| io_error("waiting for the command", source))?;
-            Ok::<_, ConnectorError>(CommandOutput { exit_code: status.code(), lines })
+            Ok::<_, ConnectorError>(CommandOutput {
+                exit_code: status.code(),
+                lines,
+            })
         };
         match arguments.timeout {
             Some(seconds) if seconds > 0.0 => {
@@ -117,7 +129,9 @@ fn kill_group(process_group: Option<u32>) {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::{Pid, getpgid};
 
-    let Some(pid) = process_group.and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw) else { return };
+    let Some(pid) = process_group.and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw) else {
+        return;
+    };
     if getpgid(Some(pid)).is_ok_and(|group| group == pid) && getpgid(None).is_ok_and(|own| own != pid) {
         // The group may be gone already; nothing to report then.
         let _ = killpg(pid, Signal::SIGKILL);
@@ -125,7 +139,10 @@ fn kill_group(process_group: Option<u32>) {
 }
 
 fn io_error(context: &str, source: std::io::Error) -> ConnectorError {
-    ConnectorError::Io { context: context.to_owned(), source }
+    ConnectorError::Io {
+        context: context.to_owned(),
+        source,
+    }
 }
 
 fn write_executable(path: &Path, text: &str) -> std::io::Result<()> {
@@ -156,10 +173,14 @@ impl Connector for LocalConnector {
         let staged = tempfile::NamedTempFile::new().map_err(|source| io_error("staging the upload", source))?;
         match source {
             UploadSource::Path(path) => {
-                tokio::fs::copy(path, staged.path()).await.map_err(|source| io_error(&format!("reading `{}`", path.display()), source))?;
+                tokio::fs::copy(path, staged.path())
+                    .await
+                    .map_err(|source| io_error(&format!("reading `{}`", path.display()), source))?;
             }
             UploadSource::Content(bytes) => {
-                tokio::fs::write(staged.path(), bytes).await.map_err(|source| io_error("staging the upload", source))?;
+                tokio::fs::write(staged.path(), bytes)
+                    .await
+                    .map_err(|source| io_error("staging the upload", source))?;
             }
         }
         if is_privileged(arguments) {
@@ -176,12 +197,18 @@ impl Connector for LocalConnector {
             .text("|| { rm -f")
             .quoted(temporary)
             .text("; exit 1; }");
-        let upload_arguments = ConnectorArguments { stdin: Vec::new(), ..arguments.clone() };
+        let upload_arguments = ConnectorArguments {
+            stdin: Vec::new(),
+            ..arguments.clone()
+        };
         let output = self.spawn_and_wait(&command, &upload_arguments).await?;
         if output.exit_code == Some(0) {
             Ok(())
         } else {
-            Err(ConnectorError::Transfer(format!("could not write `{dest}`: {}", output.stderr_lines().join(" "))))
+            Err(ConnectorError::Transfer(format!(
+                "could not write `{dest}`: {}",
+                output.stderr_lines().join(" ")
+            )))
         }
     }
 
@@ -189,7 +216,15 @@ impl Connector for LocalConnector {
         let directory = dest.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let staged = tempfile::NamedTempFile::new_in(directory).map_err(|source| io_error("staging the download", source))?;
         let command = StringCommand::raw("cat").quoted(src.to_owned());
-        let output = self.spawn_and_wait(&command, &ConnectorArguments { stdin: Vec::new(), ..arguments.clone() }).await;
+        let output = self
+            .spawn_and_wait(
+                &command,
+                &ConnectorArguments {
+                    stdin: Vec::new(),
+                    ..arguments.clone()
+                },
+            )
+            .await;
         let output = output?;
         if output.exit_code != Some(0) {
             return Err(ConnectorError::Transfer(format!("could not read `{src}`: {}", output.stderr_lines().join(" "))));
@@ -198,11 +233,17 @@ impl Connector for LocalConnector {
         if is_privileged(arguments) {
             let mut text = output.stdout_lines().join("\n");
             text.push('\n');
-            tokio::fs::write(staged.path(), text).await.map_err(|source| io_error("writing the download", source))?;
+            tokio::fs::write(staged.path(), text)
+                .await
+                .map_err(|source| io_error("writing the download", source))?;
         } else {
-            tokio::fs::copy(src, staged.path()).await.map_err(|source| io_error(&format!("reading `{src}`"), source))?;
+            tokio::fs::copy(src, staged.path())
+                .await
+                .map_err(|source| io_error(&format!("reading `{src}`"), source))?;
         }
-        staged.persist(dest).map_err(|error| io_error(&format!("writing `{}`", dest.display()), error.error))?;
+        staged
+            .persist(dest)
+            .map_err(|error| io_error(&format!("writing `{}`", dest.display()), error.error))?;
         Ok(())
     }
 
@@ -217,13 +258,18 @@ mod tests {
     use super::*;
 
     fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|error| unreachable!("{error}"))
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|error| unreachable!("{error}"))
     }
 
     #[test]
     fn runs_a_command_and_reads_both_streams() {
         let output = runtime().block_on(async {
-            LocalConnector::new().run_shell_command(&StringCommand::raw("echo out; echo err >&2; exit 3"), &ConnectorArguments::default()).await
+            LocalConnector::new()
+                .run_shell_command(&StringCommand::raw("echo out; echo err >&2; exit 3"), &ConnectorArguments::default())
+                .await
         });
         let output = output.unwrap_or_else(|error| unreachable!("{error}"));
         assert_eq!(output.exit_code, Some(3));
@@ -233,7 +279,10 @@ mod tests {
 
     #[test]
     fn timeout_kills_the_command() {
-        let arguments = ConnectorArguments { timeout: Some(0.3), ..ConnectorArguments::default() };
+        let arguments = ConnectorArguments {
+            timeout: Some(0.3),
+            ..ConnectorArguments::default()
+        };
         let started = std::time::Instant::now();
         let result = runtime().block_on(async { LocalConnector::new().run_shell_command(&StringCommand::raw("sleep 5"), &arguments).await });
         assert!(matches!(result, Err(ConnectorError::Timeout { .. })));
@@ -242,7 +291,10 @@ mod tests {
 
     #[test]
     fn stdin_lines_reach_the_command() {
-        let arguments = ConnectorArguments { stdin: vec!["a".into(), "b".into()], ..ConnectorArguments::default() };
+        let arguments = ConnectorArguments {
+            stdin: vec!["a".into(), "b".into()],
+            ..ConnectorArguments::default()
+        };
         let output = runtime().block_on(async { LocalConnector::new().run_shell_command(&StringCommand::raw("cat"), &arguments).await });
         assert_eq!(output.map(|output| output.stdout_lines()).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
     }
@@ -254,7 +306,9 @@ mod tests {
         std::fs::write(&target, "old").unwrap_or_else(|error| unreachable!("{error}"));
         let dest = target.display().to_string();
         let result = runtime().block_on(async {
-            LocalConnector::new().put_file(&UploadSource::Content(b"new content".to_vec()), &dest, &ConnectorArguments::default()).await
+            LocalConnector::new()
+                .put_file(&UploadSource::Content(b"new content".to_vec()), &dest, &ConnectorArguments::default())
+                .await
         });
         assert!(result.is_ok());
         assert_eq!(std::fs::read_to_string(&target).ok().as_deref(), Some("new content"));

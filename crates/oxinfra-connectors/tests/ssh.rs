@@ -97,7 +97,12 @@ impl Sshd {
 
     /// `SHA256:...` of the host key, as `ssh-keygen -l` prints it.
     fn host_fingerprint(&self) -> String {
-        let output = Command::new("ssh-keygen").arg("-lf").arg(self.path("host_ed25519.pub")).output().map(|output| output.stdout).unwrap_or_default();
+        let output = Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(self.path("host_ed25519.pub"))
+            .output()
+            .map(|output| output.stdout)
+            .unwrap_or_default();
         String::from_utf8_lossy(&output).split_whitespace().nth(1).unwrap_or_default().to_owned()
     }
 
@@ -163,7 +168,10 @@ fn arguments() -> ConnectorArguments {
 }
 
 async fn run(connector: &dyn Connector, command: &str, arguments: &ConnectorArguments) -> oxinfra_core::CommandOutput {
-    connector.run_shell_command(&StringCommand::raw(command), arguments).await.unwrap_or_else(|error| unreachable!("`{command}`: {error}"))
+    connector
+        .run_shell_command(&StringCommand::raw(command), arguments)
+        .await
+        .unwrap_or_else(|error| unreachable!("`{command}`: {error}"))
 }
 
 async fn connect_error(connector: &dyn Connector) -> String {
@@ -175,7 +183,13 @@ async fn connect_error(connector: &dyn Connector) -> String {
 
 fn leftovers(directory: &Path) -> Vec<String> {
     std::fs::read_dir(directory)
-        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.file_name().to_string_lossy().into_owned()).filter(|name| name.contains("oxinfra")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains("oxinfra"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -218,7 +232,10 @@ async fn one_connection_serves_every_command() {
 async fn stdin_lines_reach_the_command() {
     let Some(sshd) = Sshd::start() else { return };
     let connector = sshd.connector(&json!({}));
-    let input = ConnectorArguments { stdin: vec!["first line".into(), "second".into()], ..arguments() };
+    let input = ConnectorArguments {
+        stdin: vec!["first line".into(), "second".into()],
+        ..arguments()
+    };
     let output = run(&connector, "cat", &input).await;
     assert_eq!(output.stdout_lines(), vec!["first line", "second"]);
     // Without `_stdin` the command sees the end of its input at once.
@@ -231,9 +248,14 @@ async fn timeout_stops_the_command_and_the_connection_stays_usable() {
     let Some(sshd) = Sshd::start() else { return };
     let connector = sshd.connector(&json!({}));
     let started = Instant::now();
-    let limited = ConnectorArguments { timeout: Some(1.0), ..arguments() };
+    let limited = ConnectorArguments {
+        timeout: Some(1.0),
+        ..arguments()
+    };
     let marker = format!("{}.{}", 30 + sshd.port % 7, sshd.port);
-    let result = connector.run_shell_command(&StringCommand::raw(format!("sleep {marker}; echo never")), &limited).await;
+    let result = connector
+        .run_shell_command(&StringCommand::raw(format!("sleep {marker}; echo never")), &limited)
+        .await;
     assert!(matches!(result, Err(ConnectorError::Timeout { .. })), "{result:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let output = run(&connector, "echo still here", &arguments()).await;
@@ -264,9 +286,14 @@ async fn upload_replaces_the_target_whole_and_download_copies_it() {
     std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o640)).ok();
     let dest = target.display().to_string();
 
-    connector.put_file(&UploadSource::Content(b"new content\n".to_vec()), &dest, &arguments()).await.unwrap_or_else(|error| unreachable!("{error}"));
+    connector
+        .put_file(&UploadSource::Content(b"new content\n".to_vec()), &dest, &arguments())
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read_to_string(&target).ok().as_deref(), Some("new content\n"));
-    let mode = std::fs::metadata(&target).map(|metadata| std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o777).unwrap_or_default();
+    let mode = std::fs::metadata(&target)
+        .map(|metadata| std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o777)
+        .unwrap_or_default();
     assert_eq!(mode, 0o640, "the target keeps its mode");
     assert!(leftovers(remote.path()).is_empty(), "{:?}", leftovers(remote.path()));
 
@@ -275,12 +302,18 @@ async fn upload_replaces_the_target_whole_and_download_copies_it() {
     let payload: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
     std::fs::write(local.path().join("payload.bin"), &payload).ok();
     let binary_dest = remote.path().join("payload.bin").display().to_string();
-    connector.put_file(&UploadSource::Path(local.path().join("payload.bin")), &binary_dest, &arguments()).await.unwrap_or_else(|error| unreachable!("{error}"));
+    connector
+        .put_file(&UploadSource::Path(local.path().join("payload.bin")), &binary_dest, &arguments())
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read(&binary_dest).ok(), Some(payload.clone()));
 
     let downloaded = local.path().join("downloaded.bin");
     std::fs::write(&downloaded, "stale").ok();
-    connector.get_file(&binary_dest, &downloaded, &arguments()).await.unwrap_or_else(|error| unreachable!("{error}"));
+    connector
+        .get_file(&binary_dest, &downloaded, &arguments())
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read(&downloaded).ok(), Some(payload));
     assert!(leftovers(local.path()).is_empty(), "{:?}", leftovers(local.path()));
     assert!(leftovers(remote.path()).is_empty(), "{:?}", leftovers(remote.path()));
@@ -299,10 +332,16 @@ async fn shell_fallback_transfers_without_sftp() {
     let remote = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
     let dest = remote.path().join("new.txt");
     let payload: Vec<u8> = (0..=255u8).collect();
-    connector.put_file(&UploadSource::Content(payload.clone()), &dest.display().to_string(), &arguments()).await.unwrap_or_else(|error| unreachable!("{error}"));
+    connector
+        .put_file(&UploadSource::Content(payload.clone()), &dest.display().to_string(), &arguments())
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read(&dest).ok(), Some(payload.clone()));
     let local = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
-    connector.get_file(&dest.display().to_string(), &local.path().join("back"), &arguments()).await.unwrap_or_else(|error| unreachable!("{error}"));
+    connector
+        .get_file(&dest.display().to_string(), &local.path().join("back"), &arguments())
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read(local.path().join("back")).ok(), Some(payload));
     assert!(leftovers(remote.path()).is_empty());
 }
@@ -316,7 +355,12 @@ async fn sudo_password_travels_on_stdin_never_on_a_command_line() {
     }
     let connector = sshd.connector(&json!({}));
     let password = "pa55 w0rd'secret";
-    let sudo = ConnectorArguments { sudo: true, sudo_password: Some(password.into()), stdin: vec!["after the password".into()], ..arguments() };
+    let sudo = ConnectorArguments {
+        sudo: true,
+        sudo_password: Some(password.into()),
+        stdin: vec!["after the password".into()],
+        ..arguments()
+    };
     // The command sees its own input only, and no process line holds the password.
     let output = run(&connector, "cat; ps -eo args", &sudo).await;
     assert_eq!(output.exit_code, Some(0), "{output:?}");
@@ -327,10 +371,20 @@ async fn sudo_password_travels_on_stdin_never_on_a_command_line() {
     let staging = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
     let remote = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
     let dest = remote.path().join("root-owned.conf").display().to_string();
-    let upload = ConnectorArguments { temp_dir: Some(staging.path().display().to_string()), ..sudo.clone() };
-    connector.put_file(&UploadSource::Content(b"as root\n".to_vec()), &dest, &upload).await.unwrap_or_else(|error| unreachable!("{error}"));
+    let upload = ConnectorArguments {
+        temp_dir: Some(staging.path().display().to_string()),
+        ..sudo.clone()
+    };
+    connector
+        .put_file(&UploadSource::Content(b"as root\n".to_vec()), &dest, &upload)
+        .await
+        .unwrap_or_else(|error| unreachable!("{error}"));
     assert_eq!(std::fs::read_to_string(&dest).ok().as_deref(), Some("as root\n"));
-    assert!(leftovers(staging.path()).iter().all(|name| name.starts_with("oxinfra-askpass-")), "{:?}", leftovers(staging.path()));
+    assert!(
+        leftovers(staging.path()).iter().all(|name| name.starts_with("oxinfra-askpass-")),
+        "{:?}",
+        leftovers(staging.path())
+    );
     assert!(leftovers(remote.path()).is_empty());
 
     // The askpass helper is removed at disconnect.
@@ -383,7 +437,13 @@ async fn accept_new_records_the_key_and_it_is_known_afterwards() {
 async fn hashed_and_wildcard_known_hosts_entries_match() {
     let Some(sshd) = Sshd::start() else { return };
     let file = sshd.known_hosts(&["127.0.0.1"]);
-    let hashed = Command::new("ssh-keygen").arg("-H").arg("-f").arg(&file).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let hashed = Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     assert!(hashed.is_ok_and(|status| status.success()));
     let text = std::fs::read_to_string(&file).unwrap_or_default();
     assert!(text.starts_with("|1|"), "{text}");
@@ -394,7 +454,11 @@ async fn hashed_and_wildcard_known_hosts_entries_match() {
     let connector = SshConnector::from_data("web1", &sshd.data(&json!({}))).unwrap_or_else(|error| unreachable!("{error}"));
     connector.connect().await.unwrap_or_else(|error| unreachable!("{error}"));
 
-    std::fs::write(&file, format!("@revoked * {}\n[127.0.0.1]:{} {}\n", sshd.host_public_key(), sshd.port, sshd.host_public_key())).ok();
+    std::fs::write(
+        &file,
+        format!("@revoked * {}\n[127.0.0.1]:{} {}\n", sshd.host_public_key(), sshd.port, sshd.host_public_key()),
+    )
+    .ok();
     let connector = SshConnector::from_data("web1", &sshd.data(&json!({}))).unwrap_or_else(|error| unreachable!("{error}"));
     let error = connect_error(&connector).await;
     assert!(error.contains("revoked"), "{error}");
@@ -514,7 +578,10 @@ async fn proxy_jump_reaches_the_target_through_the_jump_host() {
     std::fs::write(sshd.path("known_hosts"), format!("[localhost]:{} {}\n", sshd.port, sshd.host_public_key())).ok();
     let data = json!({"ssh_hostname": "target", "ssh_config_file": config, "ssh_known_hosts_file": sshd.path("known_hosts"), "ssh_strict_host_key_checking": "yes", "ssh_allow_agent": false});
     let error = connect_error(connector_for("web1", data.as_object().unwrap_or(&Map::new())).as_ref()).await;
-    assert!(error.contains("through the jump host `jumpbox`") && error.contains("unknown host key"), "{error}");
+    assert!(
+        error.contains("through the jump host `jumpbox`") && error.contains("unknown host key"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,7 +636,14 @@ async fn certificate_beside_the_key_authenticates() {
 async fn agent_keys_are_used_when_no_key_is_given() {
     let Some(sshd) = Sshd::start() else { return };
     let socket = sshd.path("agent.sock");
-    let Ok(mut agent) = Command::new("ssh-agent").arg("-D").arg("-a").arg(&socket).stdin(Stdio::null()).stdout(Stdio::null()).spawn() else {
+    let Ok(mut agent) = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+    else {
         eprintln!("skipping: no ssh-agent");
         return;
     };
@@ -577,7 +651,12 @@ async fn agent_keys_are_used_when_no_key_is_given() {
     while !socket.exists() && started.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let added = Command::new("ssh-add").arg(sshd.path("client")).env("SSH_AUTH_SOCK", &socket).stdin(Stdio::null()).stderr(Stdio::null()).status();
+    let added = Command::new("ssh-add")
+        .arg(sshd.path("client"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     assert!(added.is_ok_and(|status| status.success()));
     sshd.known_hosts(&["127.0.0.1"]);
     std::fs::write(sshd.path("ssh_config"), format!("Host *\n  IdentityAgent {}\n", socket.display())).ok();

@@ -15,9 +15,7 @@ pub fn shell_quote(text: &str) -> String {
     if text.is_empty() {
         return "''".to_owned();
     }
-    let safe = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
+    let safe = text.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
     if safe {
         text.to_owned()
     } else {
@@ -44,7 +42,13 @@ impl CommandPart {
         match self {
             Self::Raw(text) => text.clone(),
             Self::Quoted(parts) => shell_quote(&parts.iter().map(|part| part.render(masked)).collect::<String>()),
-            Self::Secret(secret) => if masked { MASK.to_owned() } else { secret.clone() },
+            Self::Secret(secret) => {
+                if masked {
+                    MASK.to_owned()
+                } else {
+                    secret.clone()
+                }
+            }
             Self::Nested(command) => command.render(masked),
         }
     }
@@ -76,7 +80,10 @@ fn default_separator() -> String {
 impl StringCommand {
     /// An empty command joined by spaces.
     pub fn new() -> Self {
-        Self { parts: Vec::new(), separator: default_separator() }
+        Self {
+            parts: Vec::new(),
+            separator: default_separator(),
+        }
     }
 
     /// A command of one piece of operation-written shell text.
@@ -239,7 +246,12 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_only_for_display() {
-        let command = StringCommand::raw("echo").quoted("it's a test").text("&&").text("mysql").text("-p").secret("s3cr3t");
+        let command = StringCommand::raw("echo")
+            .quoted("it's a test")
+            .text("&&")
+            .text("mysql")
+            .text("-p")
+            .secret("s3cr3t");
         assert_eq!(command.raw_value(), "echo 'it'\"'\"'s a test' && mysql -p s3cr3t");
         assert_eq!(command.masked_value(), "echo 'it'\"'\"'s a test' && mysql -p *MASKED*");
     }

@@ -24,7 +24,11 @@ pub struct FactKey {
 impl FactKey {
     /// The key of fact `name` read with `arguments` (all of them, defaults included).
     pub fn new(name: &str, arguments: &Map<String, Value>) -> Self {
-        Self { name: name.to_owned(), arguments: arguments_key(arguments), values: arguments.clone() }
+        Self {
+            name: name.to_owned(),
+            arguments: arguments_key(arguments),
+            values: arguments.clone(),
+        }
     }
 }
 
@@ -69,7 +73,11 @@ impl fmt::Display for FactKey {
 pub fn arguments_key(arguments: &Map<String, Value>) -> String {
     let mut pairs: Vec<(&String, &Value)> = arguments.iter().collect();
     pairs.sort_by(|left, right| left.0.cmp(right.0));
-    pairs.iter().map(|(key, value)| format!("{key}={}", python_str(value))).collect::<Vec<_>>().join(", ")
+    pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", python_str(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A fact the source does not hold yet; planning stops and the engine fetches it.

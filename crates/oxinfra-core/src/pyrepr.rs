@@ -23,7 +23,10 @@ pub fn python_repr(value: &Value) -> String {
         Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(map) => format!(
             "{{{}}}",
-            map.iter().map(|(key, item)| format!("{}: {}", repr_string(key), python_repr(item))).collect::<Vec<_>>().join(", ")
+            map.iter()
+                .map(|(key, item)| format!("{}: {}", repr_string(key), python_repr(item)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

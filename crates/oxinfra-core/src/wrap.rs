@@ -121,7 +121,11 @@ mod tests {
 
     #[test]
     fn sudo_then_su() {
-        let arguments = ConnectorArguments { sudo: true, su_user: Some("app".into()), ..ConnectorArguments::default() };
+        let arguments = ConnectorArguments {
+            sudo: true,
+            su_user: Some("app".into()),
+            ..ConnectorArguments::default()
+        };
         let wrapped = make_unix_command(&StringCommand::raw("id"), &arguments, None);
         assert_eq!(wrapped.raw_value(), "sudo -H -n su app -c 'sh -c id'");
     }
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn no_shell_runs_unwrapped() {
-        let arguments = ConnectorArguments { shell_executable: None, ..ConnectorArguments::default() };
+        let arguments = ConnectorArguments {
+            shell_executable: None,
+            ..ConnectorArguments::default()
+        };
         assert_eq!(make_unix_command(&echo(), &arguments, None).raw_value(), "echo 'hello world'");
     }
 

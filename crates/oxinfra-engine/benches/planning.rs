@@ -21,13 +21,21 @@ struct MemoryFacts(HashMap<(String, String), Value>);
 
 impl MemoryFacts {
     fn new(facts: &[(&str, &str, Value)]) -> Self {
-        Self(facts.iter().map(|(name, arguments, value)| (((*name).to_owned(), (*arguments).to_owned()), value.clone())).collect())
+        Self(
+            facts
+                .iter()
+                .map(|(name, arguments, value)| (((*name).to_owned(), (*arguments).to_owned()), value.clone()))
+                .collect(),
+        )
     }
 }
 
 impl FactSource for MemoryFacts {
     fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
-        self.0.get(&(key.name.clone(), key.arguments.clone())).cloned().ok_or_else(|| Missing(key.clone()))
+        self.0
+            .get(&(key.name.clone(), key.arguments.clone()))
+            .cloned()
+            .ok_or_else(|| Missing(key.clone()))
     }
 }
 

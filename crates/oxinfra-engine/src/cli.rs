@@ -145,7 +145,11 @@ pub struct CliExit {
 pub fn parse(argv: &[String]) -> Result<Cli, CliExit> {
     Cli::try_parse_from(argv).map_err(|error| {
         let to_stdout = !error.use_stderr();
-        CliExit { message: error.render().to_string(), to_stdout, code: error.exit_code() }
+        CliExit {
+            message: error.render().to_string(),
+            to_stdout,
+            code: error.exit_code(),
+        }
     })
 }
 

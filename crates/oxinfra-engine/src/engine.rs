@@ -114,7 +114,11 @@ fn batch_script(commands: &[&StringCommand]) -> StringCommand {
     script.separator = " && ".to_owned();
     for (index, command) in commands.iter().enumerate() {
         // The newline ends a trailing `# comment` before the subshell closes.
-        script = script.nested(StringCommand::raw("(").nested((*command).clone()).text(format!("\n) && echo '{STEP_MARKER} {index}' >&2")));
+        script = script.nested(
+            StringCommand::raw("(")
+                .nested((*command).clone())
+                .text(format!("\n) && echo '{STEP_MARKER} {index}' >&2")),
+        );
     }
     script
 }
@@ -122,13 +126,18 @@ fn batch_script(commands: &[&StringCommand]) -> StringCommand {
 /// Removes a batch's markers from its output; returns how many commands succeeded.
 fn take_step_markers(output: &mut oxinfra_core::CommandOutput) -> usize {
     let before = output.lines.len();
-    output.lines.retain(|line| !(line.stream == oxinfra_core::Stream::Stderr && line.text.starts_with(STEP_MARKER)));
+    output
+        .lines
+        .retain(|line| !(line.stream == oxinfra_core::Stream::Stderr && line.text.starts_with(STEP_MARKER)));
     before - output.lines.len()
 }
 
 /// Whether a failed command's output says sudo wants a password.
 fn needs_sudo_password(output: &oxinfra_core::CommandOutput) -> bool {
-    output.lines.iter().any(|line| line.text == "sudo: a password is required" || line.text == "sudo-rs: interactive authentication is required")
+    output
+        .lines
+        .iter()
+        .any(|line| line.text == "sudo: a password is required" || line.text == "sudo-rs: interactive authentication is required")
 }
 
 /// The last lines of a command's standard error, for a one-line error.
@@ -177,7 +186,14 @@ impl Engine {
     pub fn new(settings: Settings, hosts: Vec<(String, Arc<dyn Connector>)>) -> Self {
         let width = hosts.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
         let count = hosts.len();
-        let hosts = hosts.into_iter().map(|(name, connector)| HostEntry { name, connector, facts: Mutex::new(FactCache::default()) }).collect();
+        let hosts = hosts
+            .into_iter()
+            .map(|(name, connector)| HostEntry {
+                name,
+                connector,
+                facts: Mutex::new(FactCache::default()),
+            })
+            .collect();
         Self {
             settings,
             printer: Printer::new(width),
@@ -195,7 +211,11 @@ impl Engine {
     }
 
     fn hooks(&self) -> Result<Arc<dyn Hooks>, RunError> {
-        self.hooks.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| RunError::Python("no Python front attached".to_owned()))
+        self.hooks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| RunError::Python("no Python front attached".to_owned()))
     }
 
     /// The hosts.
@@ -313,7 +333,9 @@ impl Engine {
         }
         let values = match fetch(entry.connector.as_ref(), keys, &arguments).await {
             Err(FactFetchError::SudoPassword) if arguments.sudo && arguments.sudo_password.is_none() => {
-                let Ok(Some(password)) = self.ask_sudo_password(host).await else { return Err(FactFetchError::SudoPassword) };
+                let Ok(Some(password)) = self.ask_sudo_password(host).await else {
+                    return Err(FactFetchError::SudoPassword);
+                };
                 arguments.to_mut().sudo_password = Some(password);
                 fetch(entry.connector.as_ref(), keys, &arguments).await?
             }
@@ -331,8 +353,16 @@ impl Engine {
     }
 
     /// Runs one command on a host now (for facts written in Python).
-    pub async fn run_command(&self, host: usize, command: &oxinfra_core::StringCommand, arguments: &ConnectorArguments) -> Result<oxinfra_core::CommandOutput, oxinfra_core::ConnectorError> {
-        let entry = self.hosts.get(host).ok_or_else(|| oxinfra_core::ConnectorError::Connect(format!("no host {host}")))?;
+    pub async fn run_command(
+        &self,
+        host: usize,
+        command: &oxinfra_core::StringCommand,
+        arguments: &ConnectorArguments,
+    ) -> Result<oxinfra_core::CommandOutput, oxinfra_core::ConnectorError> {
+        let entry = self
+            .hosts
+            .get(host)
+            .ok_or_else(|| oxinfra_core::ConnectorError::Connect(format!("no host {host}")))?;
         entry.connector.run_shell_command(command, arguments).await
     }
 
@@ -344,7 +374,13 @@ impl Engine {
 
     /// Plans a built-in operation against the cache once; the facts it lacks come back
     /// in `missing` instead of an error.
-    fn plan_once(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Result<(Planned, BTreeSet<FactKey>), PlanError> {
+    fn plan_once(
+        &self,
+        host: usize,
+        planner: &str,
+        arguments: &Map<String, Value>,
+        operation_arguments: &OperationArguments,
+    ) -> Result<(Planned, BTreeSet<FactKey>), PlanError> {
         let operation = oxinfra_operations::find(planner).ok_or_else(|| PlanError::Unknown(planner.to_owned()))?;
         let context = privilege_context(&operation_arguments.connector);
         let entry = self.hosts.get(host).ok_or_else(|| PlanError::Unknown(format!("host {host}")))?;
@@ -355,7 +391,11 @@ impl Engine {
         plan.want_diff = self.settings.diff;
         plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
         let result = (operation.plan)(arguments, &mut plan);
-        let planned = Planned { commands: std::mem::take(&mut plan.commands), noop_reason: plan.noop_reason.take(), diffs: std::mem::take(&mut plan.diffs) };
+        let planned = Planned {
+            commands: std::mem::take(&mut plan.commands),
+            noop_reason: plan.noop_reason.take(),
+            diffs: std::mem::take(&mut plan.diffs),
+        };
         drop(plan);
         let missing = std::mem::take(&mut source.missing);
         match result {
@@ -373,10 +413,19 @@ impl Engine {
             let order = operations.host_order.get(host)?;
             let position = order.iter().position(|candidate| candidate == hash)?;
             let by_hash = operations.host_operations.get(host)?;
-            let next = order[position + 1..].iter().filter_map(|candidate| by_hash.get(candidate)).find(|operation| operation.result.is_none())?;
+            let next = order[position + 1..]
+                .iter()
+                .filter_map(|candidate| by_hash.get(candidate))
+                .find(|operation| operation.result.is_none())?;
             (next.kind.clone(), next.arguments.clone())
         };
-        let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { return None };
+        let OperationKind::Builtin {
+            planner,
+            arguments: planner_arguments,
+        } = kind
+        else {
+            return None;
+        };
         let same_context = privilege_context(&next_arguments.connector) == privilege_context(&arguments.connector)
             && next_arguments.connector.shell_executable == arguments.connector.shell_executable;
         if !same_context {
@@ -403,7 +452,13 @@ impl Engine {
     }
 
     /// Plans a built-in operation on a host, fetching the facts it needs in batches.
-    pub async fn plan(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Result<Planned, PlanError> {
+    pub async fn plan(
+        &self,
+        host: usize,
+        planner: &str,
+        arguments: &Map<String, Value>,
+        operation_arguments: &OperationArguments,
+    ) -> Result<Planned, PlanError> {
         loop {
             let (planned, missing) = self.plan_once(host, planner, arguments, operation_arguments)?;
             if missing.is_empty() {
@@ -430,9 +485,17 @@ impl Engine {
             };
             let mut wanted: BTreeMap<String, (ConnectorArguments, BTreeSet<FactKey>)> = BTreeMap::new();
             for (kind, arguments) in &pending {
-                let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { continue };
+                let OperationKind::Builtin {
+                    planner,
+                    arguments: planner_arguments,
+                } = kind
+                else {
+                    continue;
+                };
                 if let Ok((_, missing)) = self.plan_once(host, planner, planner_arguments, arguments) {
-                    let entry = wanted.entry(privilege_context(&arguments.connector)).or_insert_with(|| (arguments.connector.clone(), BTreeSet::new()));
+                    let entry = wanted
+                        .entry(privilege_context(&arguments.connector))
+                        .or_insert_with(|| (arguments.connector.clone(), BTreeSet::new()));
                     entry.1.extend(missing);
                 }
             }
@@ -462,11 +525,21 @@ impl Engine {
                 let operations = lock(&self.operations);
                 operations.host_order[host]
                     .iter()
-                    .filter_map(|hash| operations.host_operations[host].get(hash).map(|operation| (hash.clone(), operation.kind.clone(), operation.arguments.clone())))
+                    .filter_map(|hash| {
+                        operations.host_operations[host]
+                            .get(hash)
+                            .map(|operation| (hash.clone(), operation.kind.clone(), operation.arguments.clone()))
+                    })
                     .collect()
             };
             for (hash, kind, arguments) in pending {
-                let OperationKind::Builtin { planner, arguments: planner_arguments } = kind else { continue };
+                let OperationKind::Builtin {
+                    planner,
+                    arguments: planner_arguments,
+                } = kind
+                else {
+                    continue;
+                };
                 let will_change = match self.plan(host, &planner, &planner_arguments, &arguments).await {
                     Ok(planned) => {
                         self.print_diffs(host, &planned.diffs);
@@ -482,7 +555,11 @@ impl Engine {
     /// Records the prepare-time change guess of an operation (the Python front does so
     /// for operations written in Python).
     pub fn set_will_change(&self, host: usize, hash: &str, will_change: bool) {
-        if let Some(operation) = lock(&self.operations).host_operations.get_mut(host).and_then(|operations| operations.get_mut(hash)) {
+        if let Some(operation) = lock(&self.operations)
+            .host_operations
+            .get_mut(host)
+            .and_then(|operations| operations.get_mut(hash))
+        {
             operation.will_change = Some(will_change);
         }
     }
@@ -524,7 +601,10 @@ impl Engine {
             let failed = (1.0 - status.active.len() as f64 / counted.max(1) as f64) * 100.0;
             if failed > limit {
                 #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a percentage between 0 and 100")]
-                return Err(RunError::FailPercent { limit, actual: failed.round() as u32 });
+                return Err(RunError::FailPercent {
+                    limit,
+                    actual: failed.round() as u32,
+                });
             }
         }
         Ok(())
@@ -592,7 +672,11 @@ impl Engine {
 
     fn print_operation_header(&self, meta: &OperationMeta, nested: bool) {
         let name = meta.names.first().cloned().unwrap_or_default();
-        let arguments = if meta.arguments_label.is_empty() { String::new() } else { format!("({})", meta.arguments_label) };
+        let arguments = if meta.arguments_label.is_empty() {
+            String::new()
+        } else {
+            format!("({})", meta.arguments_label)
+        };
         if nested {
             self.printer.line(&format!("Starting nested operation: {name} {arguments}"));
             return;
@@ -615,7 +699,11 @@ impl Engine {
         let batch_size = if meta.serial {
             1
         } else {
-            meta.parallel.filter(|size| *size > 0).unwrap_or(if self.settings.parallel > 0 { self.settings.parallel } else { hosts.len().max(1) })
+            meta.parallel.filter(|size| *size > 0).unwrap_or(if self.settings.parallel > 0 {
+                self.settings.parallel
+            } else {
+                hosts.len().max(1)
+            })
         };
         let mut failed = Vec::new();
         for batch in hosts.chunks(batch_size) {
@@ -640,7 +728,10 @@ impl Engine {
         let host = call.host;
         let hash = call.hash.clone();
         if !self.register(call)? {
-            return Ok(HostResult { success: true, ..HostResult::default() });
+            return Ok(HostResult {
+                success: true,
+                ..HostResult::default()
+            });
         }
         if let Some(meta) = self.meta(&hash) {
             self.print_operation_header(&meta, true);
@@ -667,7 +758,10 @@ impl Engine {
     /// Runs an operation on one host, with retries; prints the status line. Returns
     /// whether the host is still fine (success, or an ignored error).
     async fn run_on_host(self: &Arc<Self>, host: usize, hash: &str, nested: bool) -> Result<bool, RunError> {
-        let operation = lock(&self.operations).host_operations.get(host).and_then(|operations| operations.get(hash).cloned());
+        let operation = lock(&self.operations)
+            .host_operations
+            .get(host)
+            .and_then(|operations| operations.get(hash).cloned());
         let name = self.host_name(host).to_owned();
         let prefix = if nested { "nested " } else { "" };
         let Some(operation) = operation else {
@@ -675,11 +769,17 @@ impl Engine {
             return Ok(true);
         };
         let arguments = operation.arguments.clone();
-        let mut result = HostResult { max_retries: arguments.retries, ..HostResult::default() };
+        let mut result = HostResult {
+            max_retries: arguments.retries,
+            ..HostResult::default()
+        };
         if !arguments.conditions.is_empty() {
             let hooks = self.hooks()?;
             let conditions = arguments.conditions.clone();
-            let holds = tokio::task::spawn_blocking(move || hooks.conditions_hold(host, &conditions)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+            let holds = tokio::task::spawn_blocking(move || hooks.conditions_hold(host, &conditions))
+                .await
+                .map_err(|error| RunError::Python(error.to_string()))?
+                .map_err(RunError::Python)?;
             if !holds {
                 result.success = true;
                 self.finish(host, hash, result.clone());
@@ -698,12 +798,25 @@ impl Engine {
             } else {
                 true
             };
-            result = HostResult { retries: attempt, max_retries: arguments.retries, ..attempt_result };
+            result = HostResult {
+                retries: attempt,
+                max_retries: arguments.retries,
+                ..attempt_result
+            };
             if !retry_wanted || attempt >= arguments.retries {
                 break;
             }
             attempt += 1;
-            self.printer.host_line(&name, &format!("Retrying {} (attempt {attempt}/{}) after {}s...", self.meta(hash).map(|meta| meta.label()).unwrap_or_default(), arguments.retries, arguments.retry_delay), Tone::Warning);
+            self.printer.host_line(
+                &name,
+                &format!(
+                    "Retrying {} (attempt {attempt}/{}) after {}s...",
+                    self.meta(hash).map(|meta| meta.label()).unwrap_or_default(),
+                    arguments.retries,
+                    arguments.retry_delay
+                ),
+                Tone::Warning,
+            );
             tokio::time::sleep(Duration::from_secs_f64(arguments.retry_delay.max(0.0))).await;
         }
         if result.commands > 0 {
@@ -715,7 +828,11 @@ impl Engine {
                 }
             }
         }
-        let retry_note = if result.retries > 0 { format!(" (failed after {}/{} retries)", result.retries, result.max_retries) } else { String::new() };
+        let retry_note = if result.retries > 0 {
+            format!(" (failed after {}/{} retries)", result.retries, result.max_retries)
+        } else {
+            String::new()
+        };
         let fine = if result.success {
             let text = match (result.commands, result.retries) {
                 (0, _) => "No changes".to_owned(),
@@ -733,10 +850,15 @@ impl Engine {
             if arguments.ignore_errors {
                 result.ignored_error = true;
                 let continued = if arguments.continue_on_error { ", execution continued" } else { "" };
-                self.printer.host_line(&name, &format!("{prefix}Error (ignored{continued}): executed {} commands{retry_note}", result.commands), Tone::Warning);
+                self.printer.host_line(
+                    &name,
+                    &format!("{prefix}Error (ignored{continued}): executed {} commands{retry_note}", result.commands),
+                    Tone::Warning,
+                );
                 true
             } else {
-                self.printer.host_line(&name, &format!("{prefix}Error: executed {} commands{retry_note}", result.commands), Tone::Bad);
+                self.printer
+                    .host_line(&name, &format!("{prefix}Error: executed {} commands{retry_note}", result.commands), Tone::Bad);
                 false
             }
         };
@@ -754,11 +876,18 @@ impl Engine {
             "host": self.host_name(host),
             "operation": self.meta(hash).map(|meta| meta.label()).unwrap_or_default(),
         });
-        tokio::task::spawn_blocking(move || hooks.retry_until(host, callback, &output)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)
+        tokio::task::spawn_blocking(move || hooks.retry_until(host, callback, &output))
+            .await
+            .map_err(|error| RunError::Python(error.to_string()))?
+            .map_err(RunError::Python)
     }
 
     fn finish(&self, host: usize, hash: &str, result: HostResult) {
-        if let Some(operation) = lock(&self.operations).host_operations.get_mut(host).and_then(|operations| operations.get_mut(hash)) {
+        if let Some(operation) = lock(&self.operations)
+            .host_operations
+            .get_mut(host)
+            .and_then(|operations| operations.get_mut(hash))
+        {
             operation.result = Some(result);
         }
     }
@@ -768,7 +897,10 @@ impl Engine {
     async fn attempt(self: &Arc<Self>, host: usize, hash: &str, kind: &OperationKind, arguments: &OperationArguments) -> Result<HostResult, RunError> {
         let mut result = HostResult::default();
         match kind {
-            OperationKind::Builtin { planner, arguments: planner_arguments } => {
+            OperationKind::Builtin {
+                planner,
+                arguments: planner_arguments,
+            } => {
                 let planned = match self.plan(host, planner, planner_arguments, arguments).await {
                     Ok(planned) => planned,
                     Err(error) => {
@@ -797,7 +929,8 @@ impl Engine {
                     let last = index + run.len() == planned.commands.len();
                     let succeeded = if run.len() > 1 || (last && ride.is_some() && !run.is_empty()) {
                         index += run.len();
-                        self.execute_shell_batch(host, &run, arguments, ride.as_ref().filter(|_| last), &mut result).await?
+                        self.execute_shell_batch(host, &run, arguments, ride.as_ref().filter(|_| last), &mut result)
+                            .await?
                     } else {
                         index += 1;
                         self.execute(host, &planned.commands[index - 1], arguments, &mut result).await?
@@ -810,11 +943,16 @@ impl Engine {
             OperationKind::Python { generator } => {
                 let hooks = self.hooks()?;
                 let (start_hooks, generator) = (Arc::clone(&hooks), *generator);
-                let handle = tokio::task::spawn_blocking(move || start_hooks.start_generator(host, generator)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+                let handle = tokio::task::spawn_blocking(move || start_hooks.start_generator(host, generator))
+                    .await
+                    .map_err(|error| RunError::Python(error.to_string()))?
+                    .map_err(RunError::Python)?;
                 let mut failed = false;
                 loop {
                     let next_hooks = Arc::clone(&hooks);
-                    let next = tokio::task::spawn_blocking(move || next_hooks.next_command(host, handle)).await.map_err(|error| RunError::Python(error.to_string()))?;
+                    let next = tokio::task::spawn_blocking(move || next_hooks.next_command(host, handle))
+                        .await
+                        .map_err(|error| RunError::Python(error.to_string()))?;
                     let command = match next {
                         Ok(Some(command)) => command,
                         Ok(None) => break,
@@ -862,18 +1000,32 @@ impl Engine {
                     UploadSource::Path(path) if path.is_relative() => UploadSource::Path(self.settings.deploy_dir.join(path)),
                     other => other.clone(),
                 };
-                entry.connector.put_file(&source, dest, connector_arguments).await.map_err(|error| error.to_string())
+                entry
+                    .connector
+                    .put_file(&source, dest, connector_arguments)
+                    .await
+                    .map_err(|error| error.to_string())
             }
             Command::Download { src, dest, create_local_dir } => {
-                let dest = if dest.is_relative() { self.settings.deploy_dir.join(dest) } else { dest.clone() };
+                let dest = if dest.is_relative() {
+                    self.settings.deploy_dir.join(dest)
+                } else {
+                    dest.clone()
+                };
                 // pyinfra creates the folder while planning; planning here does no I/O.
                 let folder = dest.parent().filter(|folder| *create_local_dir && !folder.as_os_str().is_empty());
                 let created = match folder {
-                    Some(folder) => tokio::fs::create_dir_all(folder).await.map_err(|error| format!("cannot create local folder `{}`: {error}", folder.display())),
+                    Some(folder) => tokio::fs::create_dir_all(folder)
+                        .await
+                        .map_err(|error| format!("cannot create local folder `{}`: {error}", folder.display())),
                     None => Ok(()),
                 };
                 match created {
-                    Ok(()) => entry.connector.get_file(src, &dest, connector_arguments).await.map_err(|error| error.to_string()),
+                    Ok(()) => entry
+                        .connector
+                        .get_file(src, &dest, connector_arguments)
+                        .await
+                        .map_err(|error| error.to_string()),
                     Err(error) => Err(error),
                 }
             }
@@ -901,7 +1053,14 @@ impl Engine {
     }
 
     /// Runs consecutive shell commands of a built-in operation as one remote invocation.
-    async fn execute_shell_batch(&self, host: usize, commands: &[&StringCommand], arguments: &OperationArguments, ride: Option<&RideAlong>, result: &mut HostResult) -> Result<bool, RunError> {
+    async fn execute_shell_batch(
+        &self,
+        host: usize,
+        commands: &[&StringCommand],
+        arguments: &OperationArguments,
+        ride: Option<&RideAlong>,
+        result: &mut HostResult,
+    ) -> Result<bool, RunError> {
         if self.settings.verbosity >= 2 {
             for command in commands {
                 let shown = oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value();
@@ -924,13 +1083,25 @@ impl Engine {
     /// one line: the command (secrets masked), the exit status and the end of stderr.
     /// Returns how many commands succeeded. When sudo wants a password none was given,
     /// asks for one once per run (on a terminal) and runs the commands again with it.
-    async fn run_shell(&self, host: usize, commands: &[&StringCommand], arguments: &ConnectorArguments, ride: Option<&RideAlong>, result: &mut HostResult) -> Result<(usize, Result<(), String>), RunError> {
-        let Some(entry) = self.hosts.get(host) else { return Ok((0, Err("no such host".to_owned()))) };
+    async fn run_shell(
+        &self,
+        host: usize,
+        commands: &[&StringCommand],
+        arguments: &ConnectorArguments,
+        ride: Option<&RideAlong>,
+        result: &mut HostResult,
+    ) -> Result<(usize, Result<(), String>), RunError> {
+        let Some(entry) = self.hosts.get(host) else {
+            return Ok((0, Err("no such host".to_owned())));
+        };
         let mut script = batch_script(commands);
         if let Some(ride) = ride {
             let mut joined = StringCommand::new();
             joined.separator = "\n".to_owned();
-            script = joined.nested(StringCommand::raw("(").nested(script).text("\n) && {")).nested(ride.script()).text("}");
+            script = joined
+                .nested(StringCommand::raw("(").nested(script).text("\n) && {"))
+                .nested(ride.script())
+                .text("}");
         }
         let shown = |done: usize| commands.get(done).or(commands.last()).map(|command| command.masked_value()).unwrap_or_default();
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
@@ -945,10 +1116,13 @@ impl Engine {
         };
         if arguments.sudo && arguments.sudo_password.is_none() && output.exit_code != Some(0) && needs_sudo_password(&output) {
             let Some(password) = self.ask_sudo_password(host).await? else {
-                return Ok((0, Err(format!(
-                    "command `{}`: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)",
-                    shown(0)
-                ))));
+                return Ok((
+                    0,
+                    Err(format!(
+                        "command `{}`: sudo needs a password and none was given (hint: set `_sudo_password` in the host's data, or run with --same-sudo-password)",
+                        shown(0)
+                    )),
+                ));
             };
             arguments.to_mut().sudo_password = Some(password);
             output = match entry.connector.run_shell_command(&script, &arguments).await {
@@ -963,7 +1137,11 @@ impl Engine {
                 result.fresh_facts.extend(values.into_iter().map(|(key, value)| (context.clone(), key, value)));
             }
         }
-        let done = if commands.len() > 1 { take_step_markers(&mut output) } else { usize::from(output.exit_code.is_some_and(|code| arguments.is_success(code))) };
+        let done = if commands.len() > 1 {
+            take_step_markers(&mut output)
+        } else {
+            usize::from(output.exit_code.is_some_and(|code| arguments.is_success(code)))
+        };
         if self.settings.print_output || self.settings.verbosity >= 3 {
             for line in &output.lines {
                 self.printer.host_output(&entry.name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
@@ -988,7 +1166,10 @@ impl Engine {
             return Ok(answer);
         }
         let hooks = self.hooks()?;
-        let answer = tokio::task::spawn_blocking(move || hooks.ask_sudo_password(host)).await.map_err(|error| RunError::Python(error.to_string()))?.map_err(RunError::Python)?;
+        let answer = tokio::task::spawn_blocking(move || hooks.ask_sudo_password(host))
+            .await
+            .map_err(|error| RunError::Python(error.to_string()))?
+            .map_err(RunError::Python)?;
         *asked = Some(answer.clone());
         Ok(answer)
     }
@@ -1027,7 +1208,11 @@ impl Engine {
             for (host, by_hash) in operations.host_operations.iter().enumerate() {
                 let Some(operation) = by_hash.get(hash) else { continue };
                 if operation.will_change == Some(true) {
-                    if operation.arguments.conditions.is_empty() { change.push(host) } else { conditional.push(host) }
+                    if operation.arguments.conditions.is_empty() {
+                        change.push(host)
+                    } else {
+                        conditional.push(host)
+                    }
                 }
             }
             let label = operations.meta.get(hash).map(OperationMeta::label).unwrap_or_default();
@@ -1078,7 +1263,13 @@ impl Engine {
             }
             rows.push(vec![label, show(counts[0]), show(counts[1]), show(counts[2]), show(counts[3])]);
         }
-        rows.push(vec!["Grand total".to_owned(), show(totals[0]), show(totals[1]), show(totals[2]), show(totals[3])]);
+        rows.push(vec![
+            "Grand total".to_owned(),
+            show(totals[0]),
+            show(totals[1]),
+            show(totals[2]),
+            show(totals[3]),
+        ]);
         self.printer.header("Results:");
         self.printer.table(&["Operation", "Hosts", "Success", "Error", "No Change"], &rows);
     }
@@ -1097,7 +1288,11 @@ impl Engine {
                 let Some(operation) = by_hash.get(hash) else { continue };
                 hosts.push(host);
                 if operation.will_change == Some(true) {
-                    if operation.arguments.conditions.is_empty() { change.push(host) } else { conditional.push(host) }
+                    if operation.arguments.conditions.is_empty() {
+                        change.push(host)
+                    } else {
+                        conditional.push(host)
+                    }
                 }
                 match &operation.result {
                     Some(result) if result.success && result.commands > 0 => success.push(host),

@@ -36,7 +36,12 @@ impl FactCache {
 
     /// A source over the facts read in `context`.
     pub fn source<'a>(&'a self, context: &'a str) -> CacheSource<'a> {
-        CacheSource { cache: self, context, missing: BTreeSet::new(), read: BTreeSet::new() }
+        CacheSource {
+            cache: self,
+            context,
+            missing: BTreeSet::new(),
+            read: BTreeSet::new(),
+        }
     }
 
     /// The cached value of `key`.
@@ -171,12 +176,20 @@ fn split_batch(output: &CommandOutput, count: usize) -> Vec<FactOutput> {
                 continue;
             }
             let index = rest.trim().parse().ok();
-            if is_stdout { stdout_index = index } else { stderr_index = index }
+            if is_stdout {
+                stdout_index = index
+            } else {
+                stderr_index = index
+            }
             continue;
         }
         let target = if is_stdout { stdout_index } else { stderr_index };
         if let Some(part) = target.and_then(|index| parts.get_mut(index)) {
-            if is_stdout { part.stdout.push(line.text.clone()) } else { part.stderr.push(line.text.clone()) }
+            if is_stdout {
+                part.stdout.push(line.text.clone())
+            } else {
+                part.stderr.push(line.text.clone())
+            }
         }
     }
     parts
@@ -199,7 +212,11 @@ fn fact_value(fact: &FactDef, key: &FactKey, output: FactOutput) -> Result<Value
         if is_unknown_user(&output.stderr) {
             return Ok((fact.default)());
         }
-        return Err(FactFetchError::Failed { key: key.clone(), status, stderr: output.stderr });
+        return Err(FactFetchError::Failed {
+            key: key.clone(),
+            status,
+            stderr: output.stderr,
+        });
     }
     if output.stdout.is_empty() {
         return Ok((fact.default)());
@@ -228,7 +245,9 @@ impl RideAlong {
     pub fn script(&self) -> StringCommand {
         let mut script = StringCommand::new();
         script.separator = "\n".to_owned();
-        script.text(format!("printf '\\n{RIDE_MARKER}\\n'; printf '\\n{RIDE_MARKER}\\n' >&2")).nested(batch_command(&self.known))
+        script
+            .text(format!("printf '\\n{RIDE_MARKER}\\n'; printf '\\n{RIDE_MARKER}\\n' >&2"))
+            .nested(batch_command(&self.known))
     }
 
     /// Takes the facts' lines out of `output` and parses them; nothing when the
@@ -259,8 +278,18 @@ impl RideAlong {
         if !stdout_riding {
             return Ok(Vec::new());
         }
-        let parts = split_batch(&CommandOutput { exit_code: Some(0), lines: riding }, self.known.len());
-        self.known.iter().zip(parts).map(|((key, fact), part)| Ok((key.clone(), fact_value(fact, key, part)?))).collect()
+        let parts = split_batch(
+            &CommandOutput {
+                exit_code: Some(0),
+                lines: riding,
+            },
+            self.known.len(),
+        );
+        self.known
+            .iter()
+            .zip(parts)
+            .map(|((key, fact), part)| Ok((key.clone(), fact_value(fact, key, part)?)))
+            .collect()
     }
 }
 
@@ -275,15 +304,28 @@ pub async fn fetch(connector: &dyn Connector, keys: &[FactKey], arguments: &Conn
         return Ok(Vec::new());
     }
     // Facts never read from the operation's standard input and never need its timeout.
-    let fact_arguments = ConnectorArguments { stdin: Vec::new(), success_exit_codes: vec![0], ..arguments.clone() };
+    let fact_arguments = ConnectorArguments {
+        stdin: Vec::new(),
+        success_exit_codes: vec![0],
+        ..arguments.clone()
+    };
     let output = connector.run_shell_command(&batch_command(&known), &fact_arguments).await?;
-    let started = output.lines.iter().any(|line| line.stream == oxinfra_core::Stream::Stdout && line.text.starts_with(MARKER));
+    let started = output
+        .lines
+        .iter()
+        .any(|line| line.stream == oxinfra_core::Stream::Stdout && line.text.starts_with(MARKER));
     if !started && output.exit_code != Some(0) {
         let stderr = output.stderr_lines();
-        if stderr.iter().any(|line| line == "sudo: a password is required" || line == "sudo-rs: interactive authentication is required") {
+        if stderr
+            .iter()
+            .any(|line| line == "sudo: a password is required" || line == "sudo-rs: interactive authentication is required")
+        {
             return Err(FactFetchError::SudoPassword);
         }
-        return Err(FactFetchError::Batch { status: output.exit_code.unwrap_or(-1), stderr });
+        return Err(FactFetchError::Batch {
+            status: output.exit_code.unwrap_or(-1),
+            stderr,
+        });
     }
     let parts = split_batch(&output, known.len());
     let mut values = Vec::with_capacity(known.len());

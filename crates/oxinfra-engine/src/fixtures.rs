@@ -50,16 +50,25 @@ pub fn run_directory(root: &Path) -> io::Result<Vec<CaseResult>> {
         if !folder.is_dir() {
             continue;
         }
-        let mut groups: Vec<PathBuf> = std::fs::read_dir(&folder)?.map(|entry| entry.map(|entry| entry.path())).collect::<Result<_, _>>()?;
+        let mut groups: Vec<PathBuf> = std::fs::read_dir(&folder)?
+            .map(|entry| entry.map(|entry| entry.path()))
+            .collect::<Result<_, _>>()?;
         groups.sort();
         for group_path in groups.into_iter().filter(|path| path.is_dir()) {
             let group = group_path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-            let mut cases: Vec<PathBuf> = std::fs::read_dir(&group_path)?.map(|entry| entry.map(|entry| entry.path())).collect::<Result<_, _>>()?;
+            let mut cases: Vec<PathBuf> = std::fs::read_dir(&group_path)?
+                .map(|entry| entry.map(|entry| entry.path()))
+                .collect::<Result<_, _>>()?;
             cases.retain(|path| matches!(path.extension().and_then(|ext| ext.to_str()), Some("json" | "yaml" | "yml")));
             cases.sort();
             for path in cases {
                 let outcome = run_case(kind, &group, &path);
-                results.push(CaseResult { kind, group: group.clone(), path, outcome });
+                results.push(CaseResult {
+                    kind,
+                    group: group.clone(),
+                    path,
+                    outcome,
+                });
             }
         }
     }
@@ -72,7 +81,11 @@ pub fn run_case(kind: &str, group: &str, path: &Path) -> Outcome {
         Ok(case) => case,
         Err(message) => return Outcome::Failed(message),
     };
-    if kind == "operations" { run_operation_case(group, &case) } else { run_fact_case(group, &case) }
+    if kind == "operations" {
+        run_operation_case(group, &case)
+    } else {
+        run_fact_case(group, &case)
+    }
 }
 
 /// Reads a case; JSON with trailing commas is accepted, as pyinfra reads them with YAML.
@@ -95,9 +108,7 @@ pub fn decode_value(value: &Value) -> Value {
                 value.clone()
             }
         }
-        Value::Array(items) if items.first().and_then(Value::as_str) == Some("set:") => {
-            Value::Array(items[1..].iter().map(decode_value).collect())
-        }
+        Value::Array(items) if items.first().and_then(Value::as_str) == Some("set:") => Value::Array(items[1..].iter().map(decode_value).collect()),
         Value::Array(items) => Value::Array(items.iter().map(decode_value).collect()),
         Value::Object(map) => Value::Object(map.iter().map(|(key, item)| (key.clone(), decode_value(item))).collect()),
         other => other.clone(),
@@ -158,7 +169,10 @@ impl VirtualFiles {
         let mut entries = Vec::new();
         for (name, file) in tree.get("files").and_then(Value::as_object).into_iter().flatten() {
             let path = base.join(name);
-            self.files.insert(path.clone(), VirtualFile::from_case(file).map_err(|message| format!("local file {name}: {message}"))?);
+            self.files.insert(
+                path.clone(),
+                VirtualFile::from_case(file).map_err(|message| format!("local file {name}: {message}"))?,
+            );
             entries.push(path);
         }
         for (name, target) in tree.get("links").and_then(Value::as_object).into_iter().flatten() {
@@ -187,8 +201,15 @@ impl VirtualFile {
             Some(Value::String(digits)) => octal(digits)?,
             Some(number) => octal(&number.to_string())?,
         };
-        let time = |field: &str| file.get(field).map_or(Ok(SystemTime::UNIX_EPOCH + DEFAULT_FILE_TIME), |value| stat_time(field, value));
-        let metadata = LocalMetadata { permissions, accessed: time("atime")?, modified: time("mtime")? };
+        let time = |field: &str| {
+            file.get(field)
+                .map_or(Ok(SystemTime::UNIX_EPOCH + DEFAULT_FILE_TIME), |value| stat_time(field, value))
+        };
+        let metadata = LocalMetadata {
+            permissions,
+            accessed: time("atime")?,
+            modified: time("mtime")?,
+        };
         Ok(Self { content, metadata })
     }
 }
@@ -223,7 +244,11 @@ fn stat_time(field: &str, value: &Value) -> Result<SystemTime, String> {
 
 /// The time `magnitude` after (or `before`) 1970-01-01 UTC.
 fn from_epoch(magnitude: Duration, before: bool) -> Option<SystemTime> {
-    if before { SystemTime::UNIX_EPOCH.checked_sub(magnitude) } else { SystemTime::UNIX_EPOCH.checked_add(magnitude) }
+    if before {
+        SystemTime::UNIX_EPOCH.checked_sub(magnitude)
+    } else {
+        SystemTime::UNIX_EPOCH.checked_add(magnitude)
+    }
 }
 
 impl LocalFiles for VirtualFiles {
@@ -252,7 +277,11 @@ impl LocalFiles for VirtualFiles {
             Some(file) => Ok(file.metadata),
             None if self.is_dir(path) => {
                 let time = SystemTime::UNIX_EPOCH + DEFAULT_FILE_TIME;
-                Ok(LocalMetadata { permissions: 0o755, accessed: time, modified: time })
+                Ok(LocalMetadata {
+                    permissions: 0o755,
+                    accessed: time,
+                    modified: time,
+                })
             }
             None => Err(not_found(path)),
         }
@@ -272,7 +301,11 @@ pub fn encode_command(command: &Command) -> Value {
     match command {
         Command::Shell { command } => {
             let (raw, masked) = (command.raw_value(), command.masked_value());
-            if raw == masked { Value::String(raw) } else { json!({ "raw": raw, "masked": masked }) }
+            if raw == masked {
+                Value::String(raw)
+            } else {
+                json!({ "raw": raw, "masked": masked })
+            }
         }
         Command::Upload { source, dest } => {
             let source = match source {
@@ -313,7 +346,9 @@ pub fn plan_with_case(planner: &str, arguments: &Map<String, Value>, case: &Valu
         return json!({"error": "OperationError", "message": format!("no operation named `{planner}`")});
     };
     let empty = Map::new();
-    let mut facts = FixtureFacts { facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty) };
+    let mut facts = FixtureFacts {
+        facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty),
+    };
     let local_files = match VirtualFiles::from_case(case.get("local_files")) {
         Ok(local_files) => local_files,
         Err(message) => return json!({"error": "OperationError", "message": message}),
@@ -339,7 +374,9 @@ fn run_operation_case(group: &str, case: &Value) -> Outcome {
         Err(message) => return Outcome::Failed(message),
     };
     let empty = Map::new();
-    let mut facts = FixtureFacts { facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty) };
+    let mut facts = FixtureFacts {
+        facts: case.get("facts").and_then(Value::as_object).unwrap_or(&empty),
+    };
     let local_files = match VirtualFiles::from_case(case.get("local_files")) {
         Ok(local_files) => local_files,
         Err(message) => return Outcome::Failed(message),
@@ -351,7 +388,10 @@ fn run_operation_case(group: &str, case: &Value) -> Outcome {
         let names: Vec<&str> = match (expected.get("name"), expected.get("names")) {
             (Some(name), _) => name.as_str().into_iter().collect(),
             (None, Some(Value::String(name))) => vec![name.as_str()],
-            (None, Some(names)) => names.as_array().map(|names| names.iter().filter_map(Value::as_str).collect()).unwrap_or_default(),
+            (None, Some(names)) => names
+                .as_array()
+                .map(|names| names.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
             (None, None) => Vec::new(),
         };
         let message = expected.get("message").and_then(Value::as_str);
@@ -382,7 +422,10 @@ fn run_operation_case(group: &str, case: &Value) -> Outcome {
 fn command_diff(expected: &[Value], got: &[Value]) -> String {
     let render = |values: &[Value]| values.iter().map(|value| format!("{value}\n")).collect::<String>();
     let (expected, got) = (render(expected), render(got));
-    similar::TextDiff::from_lines(&expected, &got).unified_diff().header("expected", "got").to_string()
+    similar::TextDiff::from_lines(&expected, &got)
+        .unified_diff()
+        .header("expected", "got")
+        .to_string()
 }
 
 fn run_fact_case(group: &str, case: &Value) -> Outcome {
@@ -423,7 +466,11 @@ fn run_fact_case(group: &str, case: &Value) -> Outcome {
         Ok(got) => problems.push(format!("fact:\n  expected {expected}\n       got {got}")),
         Err(error) => problems.push(error.to_string()),
     }
-    if problems.is_empty() { Outcome::Passed } else { Outcome::Failed(problems.join("\n")) }
+    if problems.is_empty() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed(problems.join("\n"))
+    }
 }
 
 /// Equality that treats `644` and `644.0` alike, as Python's `==` does.
@@ -447,12 +494,19 @@ pub fn group_counts(results: &[CaseResult]) -> Vec<(String, usize, usize)> {
             Outcome::NotImplemented | Outcome::Skipped => {}
         }
     }
-    counts.into_iter().filter(|(_, (passed, failed))| passed + failed > 0).map(|(group, (passed, failed))| (group, passed, failed)).collect()
+    counts
+        .into_iter()
+        .filter(|(_, (passed, failed))| passed + failed > 0)
+        .map(|(group, (passed, failed))| (group, passed, failed))
+        .collect()
 }
 
 /// Every operation of the registry with its parameter names.
 pub fn operation_registry_params() -> Vec<(String, Vec<String>)> {
-    oxinfra_operations::registry().iter().map(|operation| (operation.name.to_owned(), operation.params.iter().map(|param| (*param).to_owned()).collect())).collect()
+    oxinfra_operations::registry()
+        .iter()
+        .map(|operation| (operation.name.to_owned(), operation.params.iter().map(|param| (*param).to_owned()).collect()))
+        .collect()
 }
 
 /// Every fact name of the registry.

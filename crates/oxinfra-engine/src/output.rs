@@ -47,7 +47,10 @@ pub struct Printer {
     host_width: usize,
 }
 
-static STATE: Mutex<PrinterState> = Mutex::new(PrinterState { last_was_header: false, started: false });
+static STATE: Mutex<PrinterState> = Mutex::new(PrinterState {
+    last_was_header: false,
+    started: false,
+});
 
 #[derive(Debug)]
 struct PrinterState {
@@ -220,6 +223,8 @@ pub fn install_logger(verbosity: u8, debug: bool) {
         (false, _) => log::LevelFilter::Info,
     };
     // A logger set earlier in this process stays; only the level changes.
-    let _ = log::set_boxed_logger(Box::new(OutputLogger { level: log::LevelFilter::Trace }));
+    let _ = log::set_boxed_logger(Box::new(OutputLogger {
+        level: log::LevelFilter::Trace,
+    }));
     log::set_max_level(level);
 }

@@ -110,7 +110,11 @@ impl OperationMeta {
     /// the name was automatic.
     pub fn label(&self) -> String {
         let name = self.names.first().cloned().unwrap_or_default();
-        if self.arguments_label.is_empty() { name } else { format!("{name} ({})", self.arguments_label) }
+        if self.arguments_label.is_empty() {
+            name
+        } else {
+            format!("{name} ({})", self.arguments_label)
+        }
     }
 }
 
@@ -186,7 +190,12 @@ pub struct Operations {
 impl Operations {
     /// Room for `hosts` hosts.
     pub fn new(hosts: usize) -> Self {
-        Self { meta: HashMap::new(), host_order: vec![Vec::new(); hosts], host_operations: vec![HashMap::new(); hosts], nested_order: Vec::new() }
+        Self {
+            meta: HashMap::new(),
+            host_order: vec![Vec::new(); hosts],
+            host_operations: vec![HashMap::new(); hosts],
+            nested_order: Vec::new(),
+        }
     }
 
     /// Registers a call. Returns `false` when `_run_once` means this host does not run it.
@@ -227,7 +236,15 @@ impl Operations {
         }
         if let (Some(order), Some(operations)) = (self.host_order.get_mut(call.host), self.host_operations.get_mut(call.host)) {
             order.push(call.hash.clone());
-            operations.insert(call.hash, HostOperation { kind: call.kind, arguments: call.arguments, will_change: None, result: None });
+            operations.insert(
+                call.hash,
+                HostOperation {
+                    kind: call.kind,
+                    arguments: call.arguments,
+                    will_change: None,
+                    result: None,
+                },
+            );
         }
         Ok(true)
     }
@@ -238,7 +255,11 @@ impl Operations {
     pub fn order(&self) -> Result<Vec<String>, StateError> {
         let mut predecessors: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for sequence in &self.host_order {
-            let sequence: Vec<&str> = sequence.iter().map(String::as_str).filter(|hash| self.meta.get(*hash).is_some_and(|meta| !meta.nested)).collect();
+            let sequence: Vec<&str> = sequence
+                .iter()
+                .map(String::as_str)
+                .filter(|hash| self.meta.get(*hash).is_some_and(|meta| !meta.nested))
+                .collect();
             for (index, hash) in sequence.iter().enumerate() {
                 let entry = predecessors.entry(hash).or_default();
                 if index > 0 {

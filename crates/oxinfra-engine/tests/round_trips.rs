@@ -53,7 +53,10 @@ fn call(index: i64, planner: &str, arguments: Value) -> OperationCall {
         order: vec![0, index],
         name: planner.to_owned(),
         arguments_label: String::new(),
-        kind: OperationKind::Builtin { planner: planner.to_owned(), arguments },
+        kind: OperationKind::Builtin {
+            planner: planner.to_owned(),
+            arguments,
+        },
         arguments: OperationArguments::default(),
         nested: false,
     }
@@ -62,7 +65,10 @@ fn call(index: i64, planner: &str, arguments: Value) -> OperationCall {
 /// Runs the operations on a fresh engine; returns how many commands reached the host.
 fn run(calls: Vec<OperationCall>) -> usize {
     let connector = Arc::new(Counting::default());
-    let engine = Arc::new(Engine::new(Settings::default(), vec![("@local".to_owned(), Arc::clone(&connector) as Arc<dyn Connector>)]));
+    let engine = Arc::new(Engine::new(
+        Settings::default(),
+        vec![("@local".to_owned(), Arc::clone(&connector) as Arc<dyn Connector>)],
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
         engine.connect_all().await.expect("@local connects");

@@ -10,8 +10,7 @@ use crate::rpm::parse_packages;
 
 /// `name-version-rREL arch {origin} (licence) [installed]`: the name is everything
 /// before the last `-version-rN`.
-static APK_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^(.+)-([^-]+-r[^-]+) \S+ \{\S+\} \(.+?\)"));
+static APK_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(.+)-([^-]+-r[^-]+) \S+ \{\S+\} \(.+?\)"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[FactDef {
@@ -33,13 +32,9 @@ mod tests {
     #[test]
     fn name_keeps_its_own_dashes() {
         let output = vec![
-            "py3-cached-property-1.5.2-r5 x86_64 {py3-cached-property} (BSD-3-Clause) [installed]"
-                .to_owned(),
+            "py3-cached-property-1.5.2-r5 x86_64 {py3-cached-property} (BSD-3-Clause) [installed]".to_owned(),
             "WARNING: no index".to_owned(),
         ];
-        assert_eq!(
-            parse_packages(&APK_LINE, &output).ok(),
-            Some(json!({"py3-cached-property": ["1.5.2-r5"]}))
-        );
+        assert_eq!(parse_packages(&APK_LINE, &output).ok(), Some(json!({"py3-cached-property": ["1.5.2-r5"]})));
     }
 }

@@ -16,34 +16,21 @@ use serde_json::{Map, Value, json};
 use crate::deb::parse_packages;
 use crate::files::compiled;
 use crate::gpg::{directories, keyrings, keyrings_command};
-use crate::registry::{
-    FactDef, FactError, Param, default_dict, default_list, default_none, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, default_dict, default_list, default_none, string_argument};
 
 /// APT's keyring directories, where `AptKeys` looks by default.
-pub const APT_KEYRING_DIRS: [&str; 3] = [
-    "/etc/apt/trusted.gpg.d",
-    "/etc/apt/keyrings",
-    "/usr/share/keyrings",
-];
+pub const APT_KEYRING_DIRS: [&str; 3] = ["/etc/apt/trusted.gpg.d", "/etc/apt/keyrings", "/usr/share/keyrings"];
 
 /// One `deb`/`deb-src` line: type, `[options]`, URL, suite and components. Flat
 /// repositories (suite `/`, no components) match too.
-static APT_REPO: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^(deb(?:-src)?)(?:\s+\[([^\]]+)\])?\s+([^\s]+)\s+([^\s]+)(?:\s+([a-z\s\d-]+))?\s*$",
-    )
-});
+static APT_REPO: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^(deb(?:-src)?)(?:\s+\[([^\]]+)\])?\s+([^\s]+)\s+([^\s]+)(?:\s+([a-z\s\d-]+))?\s*$"));
 /// `apt list --installed` lines: `name/suites version arch [installed...]`.
-static APT_PACKAGE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^([a-zA-Z0-9+\-.]+(?::[a-zA-Z0-9]+)?)/\S+\s+([a-zA-Z0-9:~.\-+]+)\s+\S+\s+\[installed",
-    )
-});
+static APT_PACKAGE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^([a-zA-Z0-9+\-.]+(?::[a-zA-Z0-9]+)?)/\S+\s+([a-zA-Z0-9:~.\-+]+)\s+\S+\s+\[installed"));
 /// The summary line of an `apt-get` simulation.
-static APT_CHANGES: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(r"^(\d+) upgraded, (\d+) newly installed, (\d+) to remove and (\d+) not upgraded.$")
-});
+static APT_CHANGES: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^(\d+) upgraded, (\d+) newly installed, (\d+) to remove and (\d+) not upgraded.$"));
 
 /// Lists every sources file, each after a `##PYINFRA_FILE <path>` line, so the parser
 /// knows which syntax to read it with.
@@ -86,8 +73,7 @@ pub const FACTS: &[FactDef] = &[
         // --autoremove`), as in pyinfra.
         command: |arguments| {
             let command = string_argument(arguments, "command");
-            StringCommand::raw("LC_ALL=C")
-                .text(noninteractive_apt(&format!("{command} --dry-run"), false))
+            StringCommand::raw("LC_ALL=C").text(noninteractive_apt(&format!("{command} --dry-run"), false))
         },
         requires_command: Some(|_| "apt-get".to_owned()),
         process: |_, output| simulated_changes(output),
@@ -100,9 +86,7 @@ pub const FACTS: &[FactDef] = &[
 /// configuration files, with `--force-yes` when forced.
 pub fn noninteractive_apt(command: &str, force: bool) -> String {
     let force = if force { " --force-yes" } else { "" };
-    format!(
-        "DEBIAN_FRONTEND=noninteractive apt-get -y{force} -o Dpkg::Options::=\"--force-confdef\" -o Dpkg::Options::=\"--force-confold\" {command}"
-    )
+    format!("DEBIAN_FRONTEND=noninteractive apt-get -y{force} -o Dpkg::Options::=\"--force-confdef\" -o Dpkg::Options::=\"--force-confold\" {command}")
 }
 
 // AptSources
@@ -115,13 +99,7 @@ fn process_error(fact: &str, message: impl Into<String>) -> FactError {
 }
 
 /// A repository as pyinfra's `AptRepo`.
-fn repo(
-    kind: &str,
-    url: &str,
-    distribution: &str,
-    components: &[String],
-    options: &Map<String, Value>,
-) -> Value {
+fn repo(kind: &str, url: &str, distribution: &str, components: &[String], options: &Map<String, Value>) -> Value {
     json!({"type": kind, "url": url, "distribution": distribution, "components": components, "options": options})
 }
 
@@ -134,12 +112,9 @@ pub fn parse_apt_repo(line: &str) -> Result<Option<Value>, FactError> {
     let group = |index: usize| captures.get(index).map_or("", |found| found.as_str());
     let mut options = Map::new();
     for option in group(2).split_whitespace() {
-        let (key, value) = option.split_once('=').ok_or_else(|| {
-            process_error(
-                "apt.AptSources",
-                format!("apt source option `{option}` has no `=`"),
-            )
-        })?;
+        let (key, value) = option
+            .split_once('=')
+            .ok_or_else(|| process_error("apt.AptSources", format!("apt source option `{option}` has no `=`")))?;
         let value = if value.contains(',') {
             json!(value.split(',').collect::<Vec<_>>())
         } else {
@@ -148,13 +123,7 @@ pub fn parse_apt_repo(line: &str) -> Result<Option<Value>, FactError> {
         options.insert(key.to_owned(), value);
     }
     let components: Vec<String> = group(5).split_whitespace().map(str::to_owned).collect();
-    Ok(Some(repo(
-        group(1),
-        group(3),
-        group(4),
-        &components,
-        &options,
-    )))
+    Ok(Some(repo(group(1), group(3), group(4), &components, &options)))
 }
 
 /// The repositories of a one-line-style file (`sources.list`, `*.list`).
@@ -204,11 +173,7 @@ impl SourcesEntry {
                 let continuation = &line[1..];
                 let value = &mut fields[index].1;
                 value.push('\n');
-                value.push_str(if continuation == "." {
-                    ""
-                } else {
-                    continuation
-                });
+                value.push_str(if continuation == "." { "" } else { continuation });
                 continue;
             }
             if line.trim().is_empty() {
@@ -227,23 +192,9 @@ impl SourcesEntry {
                 }
             }
         }
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
-        let words = |name: &str| {
-            field(name)
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
-        if ["Types", "URIs", "Suites"]
-            .iter()
-            .any(|name| field(name).is_none())
-        {
+        let field = |name: &str| fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        let words = |name: &str| field(name).unwrap_or_default().split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        if ["Types", "URIs", "Suites"].iter().any(|name| field(name).is_none()) {
             return None;
         }
         if field("Enabled").unwrap_or("yes").to_lowercase() != "yes" {
@@ -259,13 +210,9 @@ impl SourcesEntry {
             uris: words("URIs"),
             suites: words("Suites"),
             components: words("Components"),
-            architectures: field("Architectures")
-                .filter(|value| !value.is_empty())
-                .map(|_| words("Architectures")),
+            architectures: field("Architectures").filter(|value| !value.is_empty()).map(|_| words("Architectures")),
             signed_by,
-            trusted: field("Trusted")
-                .filter(|value| !value.is_empty())
-                .map(str::to_lowercase),
+            trusted: field("Trusted").filter(|value| !value.is_empty()).map(str::to_lowercase),
         })
     }
 
@@ -273,25 +220,13 @@ impl SourcesEntry {
     /// would carry (`arch`, `signed-by`, `trusted`: one value, or a list of several).
     pub fn expand(&self) -> Vec<Value> {
         let one_or_list = |values: &[String]| {
-            if values.len() == 1 {
-                json!(values[0])
-            } else {
-                json!(values)
-            }
+            if values.len() == 1 { json!(values[0]) } else { json!(values) }
         };
         let mut options = Map::new();
-        if let Some(architectures) = self
-            .architectures
-            .as_deref()
-            .filter(|values| !values.is_empty())
-        {
+        if let Some(architectures) = self.architectures.as_deref().filter(|values| !values.is_empty()) {
             options.insert("arch".to_owned(), one_or_list(architectures));
         }
-        if let Some(signed_by) = self
-            .signed_by
-            .as_deref()
-            .filter(|values| !values.is_empty())
-        {
+        if let Some(signed_by) = self.signed_by.as_deref().filter(|values| !values.is_empty()) {
             options.insert("signed-by".to_owned(), one_or_list(signed_by));
         }
         if let Some(trusted) = self.trusted.as_deref().filter(|value| !value.is_empty()) {
@@ -317,11 +252,7 @@ fn parse_sources_file(lines: &[String]) -> Vec<Value> {
         let line = line.trim_end_matches('\n');
         if line.trim().is_empty() {
             if !stanza.is_empty() {
-                repos.extend(
-                    SourcesEntry::from_deb822(&stanza)
-                        .iter()
-                        .flat_map(SourcesEntry::expand),
-                );
+                repos.extend(SourcesEntry::from_deb822(&stanza).iter().flat_map(SourcesEntry::expand));
                 stanza.clear();
             }
             continue;
@@ -363,10 +294,7 @@ fn apt_sources(output: &[String]) -> Result<Value, FactError> {
 fn apt_keys_command(arguments: &Map<String, Value>) -> StringCommand {
     let mut wanted = directories(arguments.get("directories"));
     if wanted.is_empty() {
-        wanted = APT_KEYRING_DIRS
-            .iter()
-            .map(|directory| (*directory).to_owned())
-            .collect();
+        wanted = APT_KEYRING_DIRS.iter().map(|directory| (*directory).to_owned()).collect();
     }
     keyrings_command(&wanted)
 }
@@ -391,18 +319,8 @@ fn simulated_changes(output: &[String]) -> Result<Value, FactError> {
     let captures = output
         .iter()
         .find_map(|line| pattern.captures(line))
-        .ok_or_else(|| {
-            process_error(
-                "apt.SimulateOperationWillChange",
-                "Did not find proposed changes in output",
-            )
-        })?;
-    let count = |index: usize| {
-        captures
-            .get(index)
-            .and_then(|found| found.as_str().parse::<u64>().ok())
-            .unwrap_or_default()
-    };
+        .ok_or_else(|| process_error("apt.SimulateOperationWillChange", "Did not find proposed changes in output"))?;
+    let count = |index: usize| captures.get(index).and_then(|found| found.as_str().parse::<u64>().ok()).unwrap_or_default();
     Ok(json!({
         "upgraded": count(1),
         "newly_installed": count(2),
@@ -421,8 +339,7 @@ mod tests {
 
     #[test]
     fn one_line_source_with_options() {
-        let repo =
-            parse_apt_repo("deb [arch=amd64,arm64 trusted=yes] file:/srv/lab-repo ./").unwrap();
+        let repo = parse_apt_repo("deb [arch=amd64,arm64 trusted=yes] file:/srv/lab-repo ./").unwrap();
         assert_eq!(
             repo,
             Some(
@@ -450,10 +367,7 @@ mod tests {
     #[test]
     fn deb822_field_repeated_keeps_the_last_value() {
         let stanza = lines(&["Types: deb", "URIs: http://a", "Suites: x", "Suites: y"]);
-        assert_eq!(
-            SourcesEntry::from_deb822(&stanza).map(|entry| entry.suites),
-            Some(vec!["y".to_owned()])
-        );
+        assert_eq!(SourcesEntry::from_deb822(&stanza).map(|entry| entry.suites), Some(vec!["y".to_owned()]));
     }
 
     #[test]
@@ -463,10 +377,7 @@ mod tests {
 
     #[test]
     fn noninteractive_apt_forced() {
-        assert!(
-            noninteractive_apt("install", true)
-                .starts_with("DEBIAN_FRONTEND=noninteractive apt-get -y --force-yes -o")
-        );
+        assert!(noninteractive_apt("install", true).starts_with("DEBIAN_FRONTEND=noninteractive apt-get -y --force-yes -o"));
     }
 
     #[test]

@@ -12,14 +12,13 @@ use crate::files::compiled;
 use crate::registry::{FactDef, FactError, default_dict, default_list};
 
 /// A `brew list --versions` line: the name, then its first version.
-static PACKAGE_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^([^\s]+)\s([0-9\._+a-z\-]+)"));
+static PACKAGE_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^([^\s]+)\s([0-9\._+a-z\-]+)"));
 /// The first line of `brew --version`.
-static VERSION_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^Homebrew\s+(\d+)\.(\d+)\.(\d+).*$"));
+static VERSION_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^Homebrew\s+(\d+)\.(\d+)\.(\d+).*$"));
 
 /// Homebrew before 2.6 listed casks with `brew cask list`; the shell picks the form.
-const CASKS_COMMAND: &str = r#"if brew --version | grep -q -e "Homebrew\ +(1\.|2\.[0-5]).*" 1>/dev/null;then brew cask list --versions; else brew list --cask --versions; fi"#;
+const CASKS_COMMAND: &str =
+    r#"if brew --version | grep -q -e "Homebrew\ +(1\.|2\.[0-5]).*" 1>/dev/null;then brew cask list --versions; else brew list --cask --versions; fi"#;
 
 /// The kinds of item `brew trust` tracks, in pyinfra's `BrewItemKind` order.
 pub const TRUST_KINDS: [&str; 4] = ["casks", "commands", "formulae", "taps"];
@@ -62,12 +61,7 @@ pub const FACTS: &[FactDef] = &[
         params: &[],
         command: |_| StringCommand::raw("brew tap"),
         requires_command: Some(requires_brew),
-        process: |_, output| {
-            Ok(output
-                .iter()
-                .map(|line| Value::String(line.clone()))
-                .collect())
-        },
+        process: |_, output| Ok(output.iter().map(|line| Value::String(line.clone())).collect()),
         default: default_list,
         shell_executable: None,
     },
@@ -102,13 +96,7 @@ fn brew_version(output: &[String]) -> Result<Value, FactError> {
     let Some(captures) = output.first().and_then(|line| pattern.captures(line)) else {
         return Ok(default_version());
     };
-    let numbers: Option<Vec<u64>> = (1..=3)
-        .map(|index| {
-            captures
-                .get(index)
-                .and_then(|found| found.as_str().parse().ok())
-        })
-        .collect();
+    let numbers: Option<Vec<u64>> = (1..=3).map(|index| captures.get(index).and_then(|found| found.as_str().parse().ok())).collect();
     Ok(numbers.map_or_else(default_version, |numbers| json!(numbers)))
 }
 
@@ -163,46 +151,23 @@ mod tests {
 
     #[test]
     fn version_reads_the_first_line() -> Result<(), FactError> {
-        assert_eq!(
-            brew_version(&lines(&[
-                "Homebrew 4.2.10-12-gabc",
-                "Homebrew/homebrew-core"
-            ]))?,
-            json!([4, 2, 10])
-        );
-        assert_eq!(
-            brew_version(&lines(&["brew: command not found"]))?,
-            json!([0, 0, 0])
-        );
+        assert_eq!(brew_version(&lines(&["Homebrew 4.2.10-12-gabc", "Homebrew/homebrew-core"]))?, json!([4, 2, 10]));
+        assert_eq!(brew_version(&lines(&["brew: command not found"]))?, json!([0, 0, 0]));
         Ok(())
     }
 
     #[test]
     fn packages_collect_every_version_of_a_name() -> Result<(), FactError> {
-        let output = lines(&[
-            "node 20.1.0",
-            "node 18.2.0",
-            "python@3.13 3.13.2",
-            "==> Casks",
-        ]);
-        assert_eq!(
-            package_versions(&output)?,
-            json!({"node": ["18.2.0", "20.1.0"], "python@3.13": ["3.13.2"]})
-        );
+        let output = lines(&["node 20.1.0", "node 18.2.0", "python@3.13 3.13.2", "==> Casks"]);
+        assert_eq!(package_versions(&output)?, json!({"node": ["18.2.0", "20.1.0"], "python@3.13": ["3.13.2"]}));
         Ok(())
     }
 
     #[test]
     fn trusted_needs_every_kind() {
-        assert_eq!(
-            trusted(&lines(&[r#"{"taps": ["a/b"]}"#])),
-            default_trusted()
-        );
+        assert_eq!(trusted(&lines(&[r#"{"taps": ["a/b"]}"#])), default_trusted());
         assert_eq!(trusted(&lines(&["not json"])), default_trusted());
         let full = r#"{"casks": [], "commands": [], "formulae": ["f"], "taps": []}"#;
-        assert_eq!(
-            trusted(&lines(&[full])),
-            json!({"casks": [], "commands": [], "formulae": ["f"], "taps": []})
-        );
+        assert_eq!(trusted(&lines(&[full])), json!({"casks": [], "commands": [], "formulae": ["f"], "taps": []}));
     }
 }

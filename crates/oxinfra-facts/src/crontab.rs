@@ -13,17 +13,14 @@ use crate::registry::{FactDef, FactError, Param, default_list};
 
 /// An environment line (`NAME = value`, the name bare or in matching quotes), as
 /// crontab(5) allows it.
-static ENVIRONMENT_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r#"^\s*(?:"[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_]*)\s*="#));
+static ENVIRONMENT_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r#"^\s*(?:"[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_]*)\s*="#));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[FactDef {
     name: "crontab.Crontab",
     params: &[Param::optional("user", "null")],
     command: |arguments| match arguments.get("user").filter(|user| truthy_text(user)) {
-        Some(user) => StringCommand::raw("crontab -l -u")
-            .quoted(python_str(user))
-            .text("|| true"),
+        Some(user) => StringCommand::raw("crontab -l -u").quoted(python_str(user)).text("|| true"),
         None => StringCommand::raw("crontab -l || true"),
     },
     requires_command: Some(|_| "crontab".to_owned()),
@@ -89,10 +86,7 @@ fn schedule_entry(line: &str, comments: Vec<Value>) -> Result<Value, FactError> 
     }
     let mut entry = Map::new();
     entry.insert("command".to_owned(), json!(rest));
-    for (name, value) in ["minute", "hour", "day_of_month", "month", "day_of_week"]
-        .into_iter()
-        .zip(fields)
-    {
+    for (name, value) in ["minute", "hour", "day_of_month", "month", "day_of_week"].into_iter().zip(fields) {
         entry.insert(name.to_owned(), value);
     }
     entry.insert("comments".to_owned(), Value::Array(comments));

@@ -12,19 +12,14 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::files::compiled;
-use crate::registry::{
-    FactDef, FactError, Param, default_dict, default_none, joined, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, default_dict, default_none, joined, string_argument};
 
 /// A `dpkg -l` line of an installed (`ii`) or held (`hi`) package: its name, without
 /// any `:arch` suffix, and its version.
-static DEB_PACKAGE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(r"^[i|h]i\s+([a-zA-Z0-9+\-.]+):?[a-zA-Z0-9]*\s+([a-zA-Z0-9:~.\-+]+).+$")
-});
-static CONTROL_PACKAGE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^Package:\s+([a-zA-Z0-9+\-.]+)$"));
-static CONTROL_VERSION: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^Version:\s+([a-zA-Z0-9:~.\-+]+)$"));
+static DEB_PACKAGE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^[i|h]i\s+([a-zA-Z0-9+\-.]+):?[a-zA-Z0-9]*\s+([a-zA-Z0-9:~.\-+]+).+$"));
+static CONTROL_PACKAGE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^Package:\s+([a-zA-Z0-9+\-.]+)$"));
+static CONTROL_VERSION: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^Version:\s+([a-zA-Z0-9:~.\-+]+)$"));
 
 fn requires_dpkg(_arguments: &Map<String, Value>) -> String {
     "dpkg".to_owned()
@@ -74,10 +69,7 @@ pub fn parse_packages(pattern: &Regex, output: &[String]) -> Value {
             continue;
         };
         let version = version.as_str().to_owned();
-        if let Some((_, versions)) = packages
-            .iter_mut()
-            .find(|(known, _)| known == name.as_str())
-        {
+        if let Some((_, versions)) = packages.iter_mut().find(|(known, _)| known == name.as_str()) {
             versions.insert(version);
         } else {
             packages.push((name.as_str().to_owned(), BTreeSet::from([version])));
@@ -86,12 +78,7 @@ pub fn parse_packages(pattern: &Regex, output: &[String]) -> Value {
     Value::Object(
         packages
             .into_iter()
-            .map(|(name, versions)| {
-                (
-                    name,
-                    Value::Array(versions.into_iter().map(Value::String).collect()),
-                )
-            })
+            .map(|(name, versions)| (name, Value::Array(versions.into_iter().map(Value::String).collect())))
             .collect(),
     )
 }
@@ -116,10 +103,7 @@ fn deb_package_command(arguments: &Map<String, Value>) -> StringCommand {
 /// `name` and `version` from `Package:` and `Version:` lines, wherever they are
 /// indented (`dpkg -I` indents the control fields).
 fn deb_package(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
-    let fields = [
-        ("name", compiled(&CONTROL_PACKAGE)?),
-        ("version", compiled(&CONTROL_VERSION)?),
-    ];
+    let fields = [("name", compiled(&CONTROL_PACKAGE)?), ("version", compiled(&CONTROL_VERSION)?)];
     let mut data = Map::new();
     for line in output {
         let line = line.trim();
@@ -156,22 +140,13 @@ mod tests {
 
     #[test]
     fn archive_fields_are_read_through_indentation() {
-        let output = lines(&[
-            " Package: tree",
-            " Version: 2.1.0-1",
-            " Architecture: amd64",
-        ]);
-        assert_eq!(
-            deb_package(&Map::new(), &output).unwrap(),
-            json!({"name": "tree", "version": "2.1.0-1"})
-        );
+        let output = lines(&[" Package: tree", " Version: 2.1.0-1", " Architecture: amd64"]);
+        assert_eq!(deb_package(&Map::new(), &output).unwrap(), json!({"name": "tree", "version": "2.1.0-1"}));
     }
 
     #[test]
     fn package_name_is_quoted_everywhere() {
-        let arguments: Map<String, Value> = [("package".to_owned(), json!("a b.deb"))]
-            .into_iter()
-            .collect();
+        let arguments: Map<String, Value> = [("package".to_owned(), json!("a b.deb"))].into_iter().collect();
         let command = deb_package_command(&arguments).raw_value();
         assert_eq!(command.matches("'a b.deb'").count(), 5);
     }

@@ -14,13 +14,7 @@ pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "dnf.DnfRepositories",
         params: &[],
-        command: |_| {
-            cat_files_command(&[
-                "/etc/dnf.conf",
-                "/etc/dnf.repos.d/*.repo",
-                "/etc/yum.repos.d/*.repo",
-            ])
-        },
+        command: |_| cat_files_command(&["/etc/dnf.conf", "/etc/dnf.repos.d/*.repo", "/etc/yum.repos.d/*.repo"]),
         requires_command: Some(|_| "dnf".to_owned()),
         process: |_, output| Ok(parse_repositories(output)),
         default: default_list,
@@ -66,12 +60,7 @@ fn disabled_modules(output: &[String]) -> Value {
         .filter(|line| has_flag(line, "[x]"))
         .filter_map(|line| line.split_whitespace().next())
         .collect();
-    Value::Array(
-        names
-            .into_iter()
-            .map(|name| Value::String(name.to_owned()))
-            .collect(),
-    )
+    Value::Array(names.into_iter().map(|name| Value::String(name.to_owned())).collect())
 }
 
 /// Whether `flag` stands in `line` as a flag: not followed by a word character, so the
@@ -97,10 +86,7 @@ mod tests {
 
     #[test]
     fn legend_is_not_a_flag() {
-        assert!(!has_flag(
-            "Hint: [d]efault, [e]nabled, [x]disabled, [i]nstalled",
-            "[e]"
-        ));
+        assert!(!has_flag("Hint: [d]efault, [e]nabled, [x]disabled, [i]nstalled", "[e]"));
         assert!(has_flag("nodejs 20 [e] common", "[e]"));
         assert!(has_flag("nodejs 20 [e]", "[e]"));
         assert!(has_flag("nodejs 20 [e],[d]", "[e]"));

@@ -17,9 +17,7 @@ use oxinfra_core::command::CommandPart;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::registry::{
-    FactDef, FactError, Param, bool_argument, default_list, default_none, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, bool_argument, default_list, default_none, string_argument};
 
 /// The year `ls -ld` dates without a year (`Jun 26 14:30`) are placed in.
 ///
@@ -29,42 +27,25 @@ use crate::registry::{
 /// hosts where neither GNU nor BSD `stat` works and the file changed in the last months.
 pub const LS_REFERENCE_YEAR: i32 = 2025;
 
-const LINUX_STAT_COMMAND: &str =
-    "stat -c 'user=%U group=%G mode=%A atime=%X mtime=%Y ctime=%Z size=%s %N'";
-const BSD_STAT_COMMAND: &str =
-    "stat -f 'user=%Su group=%Sg mode=%Sp atime=%a mtime=%m ctime=%c size=%z %N%SY'";
+const LINUX_STAT_COMMAND: &str = "stat -c 'user=%U group=%G mode=%A atime=%X mtime=%Y ctime=%Z size=%s %N'";
+const BSD_STAT_COMMAND: &str = "stat -f 'user=%Su group=%Sg mode=%Sp atime=%a mtime=%m ctime=%c size=%z %N%SY'";
 const EXISTS: &str = "__pyinfra_exists_";
 const MISSING: &str = "__pyinfra_missing_";
 
-static STAT_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^user=(.*) group=(.*) mode=(.*) atime=(-?[0-9]*) mtime=(-?[0-9]*) ctime=(-?[0-9]*) size=([0-9]*) (.*)",
-    )
-});
+static STAT_LINE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^user=(.*) group=(.*) mode=(.*) atime=(-?[0-9]*) mtime=(-?[0-9]*) ctime=(-?[0-9]*) size=([0-9]*) (.*)"));
 // Permissions (with an optional SELinux/xattr/ACL marker), links, user, group, size,
 // two date words in either order, year or time, path.
-static LS_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^([dlbcsp-][-rwxstST]{9}[.@+]?)\s+\d+\s+(\S+)\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+)$",
-    )
-});
-static SIZE_UNIT: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"([KMGT]?I?[B])"));
+static LS_LINE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^([dlbcsp-][-rwxstST]{9}[.@+]?)\s+\d+\s+(\S+)\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+)$"));
+static SIZE_UNIT: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"([KMGT]?I?[B])"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[
-    path_type_fact("files.File", |_, output| {
-        path_type(output, "files.File", "file")
-    }),
-    path_type_fact("files.Link", |_, output| {
-        path_type(output, "files.Link", "link")
-    }),
-    path_type_fact("files.Directory", |_, output| {
-        path_type(output, "files.Directory", "directory")
-    }),
-    path_type_fact("files.Socket", |_, output| {
-        path_type(output, "files.Socket", "socket")
-    }),
+    path_type_fact("files.File", |_, output| path_type(output, "files.File", "file")),
+    path_type_fact("files.Link", |_, output| path_type(output, "files.Link", "link")),
+    path_type_fact("files.Directory", |_, output| path_type(output, "files.Directory", "directory")),
+    path_type_fact("files.Socket", |_, output| path_type(output, "files.Socket", "socket")),
     hash_fact(
         "files.Sha1File",
         |arguments| hash_command(arguments, &["sha1sum", "shasum", "sha1"]),
@@ -101,18 +82,11 @@ pub const FACTS: &[FactDef] = &[
     },
     find_fact("files.FindFiles", |arguments| find_command(arguments, "f")),
     find_fact("files.FindLinks", |arguments| find_command(arguments, "l")),
-    find_fact("files.FindDirectories", |arguments| {
-        find_command(arguments, "d")
-    }),
+    find_fact("files.FindDirectories", |arguments| find_command(arguments, "d")),
     FactDef {
         name: "files.Flags",
         params: PATH,
-        command: |arguments| {
-            formatted(
-                "! test -e {0} || stat -f %Sf {0}",
-                &[quoted(string_argument(arguments, "path"))],
-            )
-        },
+        command: |arguments| formatted("! test -e {0} || stat -f %Sf {0}", &[quoted(string_argument(arguments, "path"))]),
         requires_command: Some(|_| "chflags".to_owned()),
         process: |_, output| Ok(flags(output)),
         default: default_none,
@@ -137,10 +111,7 @@ pub const FACTS: &[FactDef] = &[
         params: PATH,
         command: |arguments| {
             let path = string_argument(arguments, "path");
-            formatted(
-                "( test -e {0} && cat {0} ) || echo {1}",
-                &[quoted(path), quoted(&format!("{MISSING}{path}"))],
-            )
+            formatted("( test -e {0} && cat {0} ) || echo {1}", &[quoted(path), quoted(&format!("{MISSING}{path}"))])
         },
         requires_command: None,
         process: |arguments, output| Ok(file_contents(arguments, output)),
@@ -215,9 +186,7 @@ fn path_type_command(arguments: &Map<String, Value>) -> StringCommand {
         }),
         None => quoted(path),
     };
-    let template = format!(
-        "! (test -e {{0}} || test -L {{0}} ) || ( {LINUX_STAT_COMMAND} {{0}} 2> /dev/null || {BSD_STAT_COMMAND} {{0}} || ls -ld {{0}} )"
-    );
+    let template = format!("! (test -e {{0}} || test -L {{0}} ) || ( {LINUX_STAT_COMMAND} {{0}} 2> /dev/null || {BSD_STAT_COMMAND} {{0}} || ls -ld {{0}} )");
     formatted(&template, &[path])
 }
 
@@ -230,25 +199,20 @@ fn path_type(output: &[String], fact: &str, wanted: &str) -> Result<Value, FactE
     if let Some(captures) = compiled(&STAT_LINE)?.captures(line) {
         let group = |index: usize| captures.get(index).map_or("", |found| found.as_str());
         let mode = group(3);
-        let kind =
-            mode.chars().next().and_then(file_type).ok_or_else(|| {
-                process_error(fact, format!("unknown file type in mode `{mode}`"))
-            })?;
+        let kind = mode
+            .chars()
+            .next()
+            .and_then(file_type)
+            .ok_or_else(|| process_error(fact, format!("unknown file type in mode `{mode}`")))?;
         let mut data = Map::new();
         data.insert("user".into(), Value::String(group(1).to_owned()));
         data.insert("group".into(), Value::String(group(2).to_owned()));
         data.insert(
             "mode".into(),
-            Value::from(
-                parse_mode(mode.get(1..).unwrap_or_default())
-                    .map_err(|message| process_error(fact, message))?,
-            ),
+            Value::from(parse_mode(mode.get(1..).unwrap_or_default()).map_err(|message| process_error(fact, message))?),
         );
         for (key, index) in [("atime", 4), ("mtime", 5), ("ctime", 6)] {
-            data.insert(
-                key.into(),
-                timestamp(group(index)).map_err(|message| process_error(fact, message))?,
-            );
+            data.insert(key.into(), timestamp(group(index)).map_err(|message| process_error(fact, message))?);
         }
         data.insert("size".into(), try_int(group(7)));
         if kind != wanted {
@@ -257,24 +221,14 @@ fn path_type(output: &[String], fact: &str, wanted: &str) -> Result<Value, FactE
         if kind == "link" {
             let names: Vec<&str> = group(8).split(" -> ").collect();
             let [_, target] = names.as_slice() else {
-                return Err(process_error(
-                    fact,
-                    format!("cannot split link `{}`", group(8)),
-                ));
+                return Err(process_error(fact, format!("cannot split link `{}`", group(8))));
             };
-            data.insert(
-                "link_target".into(),
-                Value::String(unquote_stat_name(target).to_owned()),
-            );
+            data.insert("link_target".into(), Value::String(unquote_stat_name(target).to_owned()));
         }
         return Ok(Value::Object(data));
     }
     if let Some((data, kind)) = parse_ls(line, fact)? {
-        return Ok(if kind == wanted {
-            Value::Object(data)
-        } else {
-            Value::Bool(false)
-        });
+        return Ok(if kind == wanted { Value::Object(data) } else { Value::Bool(false) });
     }
     Ok(Value::Null)
 }
@@ -311,17 +265,10 @@ fn parse_mode(mode: &str) -> Result<u64, String> {
     ];
     let mut bits = 0u32;
     for (index, flag) in mode.chars().enumerate() {
-        let choices = PERMISSIONS
-            .get(index)
-            .ok_or_else(|| format!("mode `{mode}` is longer than nine characters"))?;
-        bits |= choices
-            .iter()
-            .find(|(character, _)| *character == flag)
-            .map_or(0, |(_, bit)| *bit);
+        let choices = PERMISSIONS.get(index).ok_or_else(|| format!("mode `{mode}` is longer than nine characters"))?;
+        bits |= choices.iter().find(|(character, _)| *character == flag).map_or(0, |(_, bit)| *bit);
     }
-    format!("{bits:o}")
-        .parse()
-        .map_err(|_| format!("cannot read mode `{mode}`"))
+    format!("{bits:o}").parse().map_err(|_| format!("cannot read mode `{mode}`"))
 }
 
 /// A Unix timestamp as a naive UTC ISO datetime, `null` when not a number.
@@ -346,19 +293,14 @@ fn parse_ls(line: &str, fact: &str) -> Result<Option<LsEntry>, FactError> {
     };
     let group = |index: usize| captures.get(index).map_or("", |found| found.as_str());
     let permissions = group(1);
-    let kind = permissions
-        .chars()
-        .next()
-        .and_then(file_type)
-        .unwrap_or("file");
+    let kind = permissions.chars().next().and_then(file_type).unwrap_or("file");
     // Either `Jun 22 19:00` or `22 Jun 19:00` (macOS in some locales).
     let (month, day) = if !group(5).is_empty() && group(5).chars().all(|c| c.is_ascii_digit()) {
         (group(6), group(5))
     } else {
         (group(5), group(6))
     };
-    let mode = parse_mode(permissions.get(1..10).unwrap_or_default())
-        .map_err(|message| process_error(fact, message))?;
+    let mode = parse_mode(permissions.get(1..10).unwrap_or_default()).map_err(|message| process_error(fact, message))?;
     let mut data = Map::new();
     data.insert("user".into(), Value::String(group(2).to_owned()));
     data.insert("group".into(), Value::String(group(3).to_owned()));
@@ -366,32 +308,21 @@ fn parse_ls(line: &str, fact: &str) -> Result<Option<LsEntry>, FactError> {
     data.insert("atime".into(), Value::Null);
     data.insert(
         "mtime".into(),
-        ls_timestamp(month, day, group(7), LS_REFERENCE_YEAR)
-            .map_or(Value::Null, |moment| Value::String(iso(&moment))),
+        ls_timestamp(month, day, group(7), LS_REFERENCE_YEAR).map_or(Value::Null, |moment| Value::String(iso(&moment))),
     );
     data.insert("ctime".into(), Value::Null);
     data.insert("size".into(), try_int(group(4)));
     if kind == "link" {
         if let Some((_, target)) = group(8).split_once(" -> ") {
-            data.insert(
-                "link_target".into(),
-                Value::String(unquote_stat_name(target).to_owned()),
-            );
+            data.insert("link_target".into(), Value::String(unquote_stat_name(target).to_owned()));
         }
     }
     Ok(Some((data, kind)))
 }
 
 /// An `ls` date: `Jan  1  1970`, or `Dec 31 12:34` in `current_year`.
-fn ls_timestamp(
-    month: &str,
-    day: &str,
-    year_or_time: &str,
-    current_year: i32,
-) -> Option<NaiveDateTime> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+fn ls_timestamp(month: &str, day: &str, year_or_time: &str, current_year: i32) -> Option<NaiveDateTime> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = u32::try_from(MONTHS.iter().position(|name| *name == month)? + 1).ok()?;
     let day = u32::try_from(python_int(day)?).ok()?;
     let (year, hour, minute) = if year_or_time.contains(':') {
@@ -400,11 +331,7 @@ fn ls_timestamp(
         if parts.next().is_some() {
             return None;
         }
-        (
-            current_year,
-            u32::try_from(python_int(hour)?).ok()?,
-            u32::try_from(python_int(minute)?).ok()?,
-        )
+        (current_year, u32::try_from(python_int(hour)?).ok()?, u32::try_from(python_int(minute)?).ok()?)
     } else {
         (i32::try_from(python_int(year_or_time)?).ok()?, 0, 0)
     };
@@ -419,10 +346,7 @@ fn ls_timestamp(
 fn unquote_stat_name(name: &str) -> &str {
     for (opener, closer) in [("'", "'"), ("`", "'"), ("\"", "\"")] {
         if name.len() >= opener.len() + closer.len() {
-            if let Some(inner) = name
-                .strip_prefix(opener)
-                .and_then(|rest| rest.strip_suffix(closer))
-            {
+            if let Some(inner) = name.strip_prefix(opener).and_then(|rest| rest.strip_suffix(closer)) {
                 return inner;
             }
         }
@@ -433,10 +357,7 @@ fn unquote_stat_name(name: &str) -> &str {
 // Sha1File, Sha256File, Sha384File, Md5File
 
 fn hash_command(arguments: &Map<String, Value>, programs: &[&str]) -> StringCommand {
-    let attempts: Vec<String> = programs
-        .iter()
-        .map(|program| format!("{program} {{0}} 2> /dev/null"))
-        .collect();
+    let attempts: Vec<String> = programs.iter().map(|program| format!("{program} {{0}} 2> /dev/null")).collect();
     formatted(
         &format!("test -e {{0}} && ( {} ) || true", attempts.join(" || ")),
         &[quoted(string_argument(arguments, "path"))],
@@ -444,12 +365,7 @@ fn hash_command(arguments: &Map<String, Value>, programs: &[&str]) -> StringComm
 }
 
 /// The digest from GNU (`<hash>  <path>`) or BSD (`NAME (<path>) = <hash>`) output.
-fn hash(
-    arguments: &Map<String, Value>,
-    output: &[String],
-    name: &str,
-    digits: usize,
-) -> Result<Value, FactError> {
+fn hash(arguments: &Map<String, Value>, output: &[String], name: &str, digits: usize) -> Result<Value, FactError> {
     let Some(line) = output.first() else {
         return Ok(Value::Null);
     };
@@ -477,22 +393,10 @@ fn find_in_file_command(arguments: &Map<String, Value>) -> StringCommand {
     } else {
         quoted(pattern)
     };
-    let grep = CommandPart::Raw(
-        if bool_argument(arguments, "extended_regex") {
-            "grep -E"
-        } else {
-            "grep"
-        }
-        .to_owned(),
-    );
+    let grep = CommandPart::Raw(if bool_argument(arguments, "extended_regex") { "grep -E" } else { "grep" }.to_owned());
     formatted(
         "{3} -e {0} {1} 2> /dev/null || ( find {1} -type f > /dev/null && echo {2} || true )",
-        &[
-            pattern,
-            quoted(path),
-            quoted(&format!("{EXISTS}{path}")),
-            grep,
-        ],
+        &[pattern, quoted(path), quoted(&format!("{EXISTS}{path}")), grep],
     )
 }
 
@@ -501,9 +405,7 @@ fn find_in_file_command(arguments: &Map<String, Value>) -> StringCommand {
 fn find_in_file(arguments: &Map<String, Value>, output: &[String]) -> Value {
     match output.first() {
         None => Value::Null,
-        Some(first) if *first == format!("{EXISTS}{}", string_argument(arguments, "path")) => {
-            default_list()
-        }
+        Some(first) if *first == format!("{EXISTS}{}", string_argument(arguments, "path")) => default_list(),
         Some(_) => lines(output),
     }
 }
@@ -511,9 +413,7 @@ fn find_in_file(arguments: &Map<String, Value>, output: &[String]) -> Value {
 // FindFiles, FindLinks, FindDirectories
 
 fn find_command(arguments: &Map<String, Value>, type_flag: &str) -> StringCommand {
-    let quote_path = arguments
-        .get("quote_path")
-        .is_none_or(|value| value.as_bool() != Some(false));
+    let quote_path = arguments.get("quote_path").is_none_or(|value| value.as_bool() != Some(false));
     let maybe_quoted = |value: &Value| {
         if quote_path {
             quoted(&python_str(value))
@@ -552,11 +452,7 @@ fn find_command(arguments: &Map<String, Value>, type_flag: &str) -> StringComman
         command = command.text("-maxdepth").text(python_str(depth));
     }
     // pyinfra checks for `-fname` (not `-name`) in `args`; kept as is.
-    for (name, flag, guard) in [
-        ("fname", "-name", "-fname"),
-        ("iname", "-iname", "-iname"),
-        ("regex", "-regex", "-regex"),
-    ] {
+    for (name, flag, guard) in [("fname", "-name", "-fname"), ("iname", "-iname", "-iname"), ("regex", "-regex", "-regex")] {
         if let Some(value) = argument(name).filter(|_| !has_flag(guard)) {
             command = command.text(flag);
             command.push(maybe_quoted(value));
@@ -579,10 +475,7 @@ fn parse_size(size: &Value) -> Option<i64> {
     }
     let mut text = size.as_str()?.to_uppercase();
     if !text.starts_with(' ') {
-        text = compiled(&SIZE_UNIT)
-            .ok()?
-            .replace_all(&text, " $1")
-            .into_owned();
+        text = compiled(&SIZE_UNIT).ok()?.replace_all(&text, " $1").into_owned();
     }
     let words: Vec<&str> = text.split_whitespace().collect();
     let [number, unit] = words.as_slice() else {
@@ -601,10 +494,7 @@ fn parse_size(size: &Value) -> Option<i64> {
         _ => return None,
     };
     let number: f64 = number.parse().ok()?;
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "Python's int() truncates the float the same way"
-    )]
+    #[expect(clippy::cast_possible_truncation, reason = "Python's int() truncates the float the same way")]
     Some((number * multiplier) as i64)
 }
 
@@ -627,30 +517,17 @@ fn flags(output: &[String]) -> Value {
 
 fn block_command(arguments: &Map<String, Value>) -> StringCommand {
     let path = string_argument(arguments, "path");
-    let text_or = |name: &str, default: &'static str| {
-        Some(string_argument(arguments, name))
-            .filter(|text| !text.is_empty())
-            .unwrap_or(default)
-    };
+    let text_or = |name: &str, default: &'static str| Some(string_argument(arguments, name)).filter(|text| !text.is_empty()).unwrap_or(default);
     let marker = text_or("marker", "# {mark} PYINFRA BLOCK");
-    let (Some(start), Some(end)) = (
-        format_mark(marker, text_or("begin", "BEGIN")),
-        format_mark(marker, text_or("end", "END")),
-    ) else {
+    let (Some(start), Some(end)) = (format_mark(marker, text_or("begin", "BEGIN")), format_mark(marker, text_or("end", "END"))) else {
         return refused(&format!("marker {marker:?} is not a `{{mark}}` template"));
     };
     if start == end {
-        return refused(&format!(
-            "delimiters for block must be different but found only '{start}'"
-        ));
+        return refused(&format!("delimiters for block must be different but found only '{start}'"));
     }
     let backstop = formatted(
         "(find {0} -type f > /dev/null && echo {1} || echo {2} )",
-        &[
-            quoted(path),
-            quoted(&format!("{EXISTS}{path}")),
-            quoted(&format!("{MISSING}{path}")),
-        ],
+        &[quoted(path), quoted(&format!("{EXISTS}{path}")), quoted(&format!("{MISSING}{path}"))],
     );
     // As pyinfra: the markers are written into the awk program unquoted.
     let program = format!("awk '/{end}/{{ f=0}} f; /{start}/{{ f=1}} ' ");
@@ -706,9 +583,7 @@ fn block(arguments: &Map<String, Value>, output: &[String]) -> Value {
 
 fn file_contents(arguments: &Map<String, Value>, output: &[String]) -> Value {
     match output.first() {
-        Some(first) if *first == format!("{MISSING}{}", string_argument(arguments, "path")) => {
-            Value::Null
-        }
+        Some(first) if *first == format!("{MISSING}{}", string_argument(arguments, "path")) => Value::Null,
         _ => lines(output),
     }
 }
@@ -718,9 +593,7 @@ fn file_contents(arguments: &Map<String, Value>, output: &[String]) -> Value {
 /// A command that prints why it cannot be built and fails, for argument errors pyinfra
 /// raises while building the command (`FactDef::command` cannot return an error).
 pub(crate) fn refused(message: &str) -> StringCommand {
-    StringCommand::raw("echo")
-        .quoted(message)
-        .text(">&2 && false")
+    StringCommand::raw("echo").quoted(message).text(">&2 && false")
 }
 
 /// pyinfra's `make_formatted_string_command`: the template's words as shell text, `{n}`
@@ -733,11 +606,7 @@ fn formatted(template: &str, values: &[CommandPart]) -> StringCommand {
             .and_then(|rest| rest.strip_suffix('}'))
             .and_then(|index| index.parse::<usize>().ok())
             .and_then(|index| values.get(index));
-        command.push(
-            value
-                .cloned()
-                .unwrap_or_else(|| CommandPart::Raw(word.to_owned())),
-        );
+        command.push(value.cloned().unwrap_or_else(|| CommandPart::Raw(word.to_owned())));
     }
     command
 }
@@ -747,12 +616,7 @@ fn quoted(value: &str) -> CommandPart {
 }
 
 fn lines(output: &[String]) -> Value {
-    Value::Array(
-        output
-            .iter()
-            .map(|line| Value::String(line.clone()))
-            .collect(),
-    )
+    Value::Array(output.iter().map(|line| Value::String(line.clone())).collect())
 }
 
 fn iso(moment: &NaiveDateTime) -> String {
@@ -778,11 +642,7 @@ pub(crate) fn python_int(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
     {
         return None;
     }
@@ -804,9 +664,7 @@ pub(crate) fn try_int(text: &str) -> Value {
 }
 
 /// A built-in pattern, compiled once (tests check that each one compiles).
-pub(crate) fn compiled(
-    regex: &'static LazyLock<Result<Regex, regex::Error>>,
-) -> Result<&'static Regex, FactError> {
+pub(crate) fn compiled(regex: &'static LazyLock<Result<Regex, regex::Error>>) -> Result<&'static Regex, FactError> {
     regex.as_ref().map_err(|error| FactError::Process {
         fact: "built-in pattern".to_owned(),
         message: error.to_string(),
@@ -827,11 +685,7 @@ mod tests {
     use super::*;
 
     fn arguments(value: Value) -> Map<String, Value> {
-        if let Value::Object(map) = value {
-            map
-        } else {
-            Map::new()
-        }
+        if let Value::Object(map) = value { map } else { Map::new() }
     }
 
     fn output(lines: &[&str]) -> Vec<String> {
@@ -866,9 +720,7 @@ mod tests {
         let value = path_type(&line, "files.File", "file");
         assert_eq!(
             value,
-            Ok(
-                json!({"user": "a", "group": "b", "mode": 644, "atime": null, "mtime": null, "ctime": "1970-01-01T00:00:00", "size": ""})
-            )
+            Ok(json!({"user": "a", "group": "b", "mode": 644, "atime": null, "mtime": null, "ctime": "1970-01-01T00:00:00", "size": ""}))
         );
     }
 
@@ -884,9 +736,7 @@ mod tests {
         let value = path_type(&line, "files.Link", "link");
         assert_eq!(
             value,
-            Ok(
-                json!({"user": "root", "group": "root", "mode": 777, "atime": null, "mtime": null, "ctime": null, "size": 12, "link_target": "/b c"})
-            )
+            Ok(json!({"user": "root", "group": "root", "mode": 777, "atime": null, "mtime": null, "ctime": null, "size": 12, "link_target": "/b c"}))
         );
     }
 
@@ -902,9 +752,7 @@ mod tests {
 
     #[test]
     fn stat_link_with_arrow_in_name_is_an_error() {
-        let line = output(&[
-            "user=a group=b mode=lrwxrwxrwx atime=0 mtime=0 ctime=0 size=1 'a -> b' -> 'c'",
-        ]);
+        let line = output(&["user=a group=b mode=lrwxrwxrwx atime=0 mtime=0 ctime=0 size=1 'a -> b' -> 'c'"]);
         assert!(path_type(&line, "files.Link", "link").is_err());
     }
 
@@ -912,14 +760,8 @@ mod tests {
     fn hash_ignores_other_paths() {
         let args = arguments(json!({"path": "a.txt"}));
         let digest = "c10ba97d7c9078a006d26b5db01d8ee7";
-        assert_eq!(
-            hash(&args, &output(&[&format!("{digest}  a.txt")]), "MD5", 32),
-            Ok(json!(digest))
-        );
-        assert_eq!(
-            hash(&args, &output(&[&format!("{digest}  aXtxt")]), "MD5", 32),
-            Ok(Value::Null)
-        );
+        assert_eq!(hash(&args, &output(&[&format!("{digest}  a.txt")]), "MD5", 32), Ok(json!(digest)));
+        assert_eq!(hash(&args, &output(&[&format!("{digest}  aXtxt")]), "MD5", 32), Ok(Value::Null));
     }
 
     #[test]
@@ -935,9 +777,7 @@ mod tests {
 
     #[test]
     fn find_args_override_named_options() {
-        let args = arguments(
-            json!({"path": "/srv dir", "min_size": "1GB", "maxdepth": 2, "fname": "x", "args": ["-size", "+1k", "-maxdepth", 3, "-fname"]}),
-        );
+        let args = arguments(json!({"path": "/srv dir", "min_size": "1GB", "maxdepth": 2, "fname": "x", "args": ["-size", "+1k", "-maxdepth", 3, "-fname"]}));
         assert_eq!(
             find_command(&args, "d").raw_value(),
             "find '/srv dir' -type d -size +1k -maxdepth 3 -fname || true"
@@ -954,9 +794,7 @@ mod tests {
 
     #[test]
     fn block_with_custom_markers() {
-        let args = arguments(
-            json!({"path": "f", "marker": "## {mark} x {{y}}", "begin": "", "end": "STOP"}),
-        );
+        let args = arguments(json!({"path": "f", "marker": "## {mark} x {{y}}", "begin": "", "end": "STOP"}));
         assert_eq!(
             block_command(&args).raw_value(),
             "awk '/## STOP x {y}/{ f=0} f; /## BEGIN x {y}/{ f=1} ' f || (find f -type f > /dev/null && echo __pyinfra_exists_f || echo __pyinfra_missing_f )"
@@ -980,10 +818,7 @@ mod tests {
 
     #[test]
     fn flags_ignore_empty_entries() {
-        assert_eq!(
-            flags(&output(&["uchg,,nodump,"])),
-            json!(["uchg", "nodump"])
-        );
+        assert_eq!(flags(&output(&["uchg,,nodump,"])), json!(["uchg", "nodump"]));
     }
 
     #[test]

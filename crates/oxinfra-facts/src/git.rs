@@ -12,16 +12,11 @@ use oxinfra_core::StringCommand;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::registry::{
-    FactDef, FactError, Param, bool_argument, default_dict, default_none, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, bool_argument, default_dict, default_none, string_argument};
 
-static HEADS_OR_TAGS: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"(heads|tags)/"));
-static TRACKING: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"\.{3}(\S+)\b"));
-static SHA: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"));
+static HEADS_OR_TAGS: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"(heads|tags)/"));
+static TRACKING: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"\.{3}(\S+)\b"));
+static SHA: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[
@@ -32,9 +27,7 @@ pub const FACTS: &[FactDef] = &[
         requires_command: Some(git),
         process: |_, output| {
             Ok(Value::String(
-                regex(&HEADS_OR_TAGS, "git.GitBranch")?
-                    .replace_all(&output.join("\n"), "")
-                    .into_owned(),
+                regex(&HEADS_OR_TAGS, "git.GitBranch")?.replace_all(&output.join("\n"), "").into_owned(),
             ))
         },
         default: default_none,
@@ -45,20 +38,13 @@ pub const FACTS: &[FactDef] = &[
         params: REPO,
         command: |arguments| in_repo(arguments, StringCommand::raw("git tag")),
         requires_command: Some(git),
-        process: |_, output| {
-            Ok(Value::Array(
-                output.iter().cloned().map(Value::String).collect(),
-            ))
-        },
+        process: |_, output| Ok(Value::Array(output.iter().cloned().map(Value::String).collect())),
         default: default_none,
         shell_executable: None,
     },
     FactDef {
         name: "git.GitConfig",
-        params: &[
-            Param::optional("repo", "null"),
-            Param::optional("system", "false"),
-        ],
+        params: &[Param::optional("repo", "null"), Param::optional("system", "false")],
         command: config_command,
         requires_command: Some(git),
         process: |_, output| config(output),
@@ -68,12 +54,7 @@ pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "git.GitTrackingBranch",
         params: REPO,
-        command: |arguments| {
-            in_repo(
-                arguments,
-                StringCommand::raw("git status --branch --porcelain"),
-            )
-        },
+        command: |arguments| in_repo(arguments, StringCommand::raw("git status --branch --porcelain")),
         requires_command: Some(git),
         process: |_, output| tracking_branch(output),
         default: default_none,
@@ -111,9 +92,7 @@ pub const FACTS: &[FactDef] = &[
         },
         requires_command: Some(git),
         process: |_, output| {
-            let first = output
-                .first()
-                .map(|line| line.trim().split('\t').next().unwrap_or_default());
+            let first = output.first().map(|line| line.trim().split('\t').next().unwrap_or_default());
             sha(first, "git.GitRemoteBranchCommit")
         },
         default: default_none,
@@ -130,30 +109,18 @@ fn git(_: &Map<String, Value>) -> String {
 /// `! test -d REPO || (cd REPO && COMMAND)`: nothing when the repository is missing.
 fn in_repo(arguments: &Map<String, Value>, command: StringCommand) -> StringCommand {
     let repo = string_argument(arguments, "repo");
-    let inner = StringCommand::raw("cd")
-        .quoted(repo)
-        .text("&&")
-        .nested(command);
+    let inner = StringCommand::raw("cd").quoted(repo).text("&&").nested(command);
     let mut subshell = StringCommand::raw("(").nested(inner).text(")");
     subshell.separator = String::new();
-    StringCommand::raw("! test -d")
-        .quoted(repo)
-        .text("||")
-        .nested(subshell)
+    StringCommand::raw("! test -d").quoted(repo).text("||").nested(subshell)
 }
 
 fn config_command(arguments: &Map<String, Value>) -> StringCommand {
     if arguments.get("repo").is_some_and(Value::is_string) {
         return in_repo(arguments, StringCommand::raw("git config --local -l"));
     }
-    let level = if bool_argument(arguments, "system") {
-        "--system"
-    } else {
-        "--global"
-    };
-    StringCommand::raw("git config")
-        .text(level)
-        .text("-l || true")
+    let level = if bool_argument(arguments, "system") { "--system" } else { "--global" };
+    StringCommand::raw("git config").text(level).text("-l || true")
 }
 
 /// `key=value` lines into `{key: [values]}`, values of a repeated key in order.
@@ -164,10 +131,7 @@ fn config(output: &[String]) -> Result<Value, FactError> {
             fact: "git.GitConfig".to_owned(),
             message: format!("not a `key=value` line: `{line}`"),
         })?;
-        if let Value::Array(values) = items
-            .entry(key.to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
+        if let Value::Array(values) = items.entry(key.to_owned()).or_insert_with(|| Value::Array(Vec::new())) {
             values.push(Value::String(value.to_owned()));
         }
     }
@@ -179,12 +143,8 @@ fn tracking_branch(output: &[String]) -> Result<Value, FactError> {
     let Some(first) = output.first() else {
         return Ok(Value::Null);
     };
-    let upstream = regex(&TRACKING, "git.GitTrackingBranch")?
-        .captures(first)
-        .and_then(|captures| captures.get(1));
-    Ok(upstream.map_or(Value::Null, |found| {
-        Value::String(found.as_str().to_owned())
-    }))
+    let upstream = regex(&TRACKING, "git.GitTrackingBranch")?.captures(first).and_then(|captures| captures.get(1));
+    Ok(upstream.map_or(Value::Null, |found| Value::String(found.as_str().to_owned())))
 }
 
 /// A full SHA-1 or SHA-256 commit id, else `None`.
@@ -195,10 +155,7 @@ fn sha(candidate: Option<&str>, fact: &str) -> Result<Value, FactError> {
         .map_or(Value::Null, |text| Value::String(text.to_owned())))
 }
 
-fn regex<'a>(
-    regex: &'a LazyLock<Result<Regex, regex::Error>>,
-    fact: &str,
-) -> Result<&'a Regex, FactError> {
+fn regex<'a>(regex: &'a LazyLock<Result<Regex, regex::Error>>, fact: &str) -> Result<&'a Regex, FactError> {
     regex.as_ref().map_err(|error| FactError::Process {
         fact: fact.to_owned(),
         message: error.to_string(),
@@ -214,9 +171,7 @@ mod tests {
 
     fn command(name: &str, arguments: Value) -> String {
         let fact = find(name).unwrap();
-        let Value::Object(keyword) = arguments else {
-            unreachable!()
-        };
+        let Value::Object(keyword) = arguments else { unreachable!() };
         (fact.command)(&bind_arguments(fact, &[], &keyword).unwrap()).raw_value()
     }
 
@@ -239,28 +194,19 @@ mod tests {
     #[test]
     fn config_keeps_repeated_keys_in_order() {
         let output = vec!["a.b=1".to_owned(), "a.b=2".to_owned(), "c=x=y".to_owned()];
-        assert_eq!(
-            config(&output),
-            Ok(json!({"a.b": ["1", "2"], "c": ["x=y"]}))
-        );
+        assert_eq!(config(&output), Ok(json!({"a.b": ["1", "2"], "c": ["x=y"]})));
         assert!(config(&["broken".to_owned()]).is_err());
     }
 
     #[test]
     fn branch_strips_heads_and_tags() {
         let fact = find("git.GitBranch").unwrap();
-        assert_eq!(
-            (fact.process)(&Map::new(), &["tags/v1.0".to_owned()]),
-            Ok(json!("v1.0"))
-        );
+        assert_eq!((fact.process)(&Map::new(), &["tags/v1.0".to_owned()]), Ok(json!("v1.0")));
     }
 
     #[test]
     fn local_commit_ignores_non_sha_output() {
         let fact = find("git.GitLocalCommit").unwrap();
-        assert_eq!(
-            (fact.process)(&Map::new(), &["HEAD".to_owned()]),
-            Ok(Value::Null)
-        );
+        assert_eq!((fact.process)(&Map::new(), &["HEAD".to_owned()]), Ok(Value::Null));
     }
 }

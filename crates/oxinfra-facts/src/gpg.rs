@@ -75,19 +75,10 @@ fn key_command(arguments: &Map<String, Value>) -> StringCommand {
 
 /// `gpg --list-keys` (or `--list-secret-keys`) of the default keychain or of one keyring.
 fn list_command(listing: &str, arguments: &Map<String, Value>) -> StringCommand {
-    let command = StringCommand::raw("gpg")
-        .text(listing)
-        .text("--with-colons");
-    match arguments
-        .get("keyring")
-        .and_then(Value::as_str)
-        .filter(|keyring| !keyring.is_empty())
-    {
+    let command = StringCommand::raw("gpg").text(listing).text("--with-colons");
+    match arguments.get("keyring").and_then(Value::as_str).filter(|keyring| !keyring.is_empty()) {
         None => command,
-        Some(keyring) => command
-            .text("--keyring")
-            .quoted(keyring)
-            .text("--no-default-keyring"),
+        Some(keyring) => command.text("--keyring").quoted(keyring).text("--no-default-keyring"),
     }
 }
 
@@ -95,13 +86,7 @@ fn list_command(listing: &str, arguments: &Map<String, Value>) -> StringCommand 
 pub fn directories(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::String(directory)) => vec![directory.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map_or_else(|| item.to_string(), str::to_owned)
-            })
-            .collect(),
+        Some(Value::Array(items)) => items.iter().map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_owned)).collect(),
         _ => Vec::new(),
     }
 }
@@ -110,11 +95,7 @@ pub fn directories(value: Option<&Value>) -> Vec<String> {
 /// under `directories`, each after a `KEYRING:<path>` line. Plain `sh` only: two
 /// `find -exec` passes rather than a bash loop.
 pub fn keyrings_command(directories: &[String]) -> StringCommand {
-    let locations = directories
-        .iter()
-        .map(|directory| double_quoted(directory))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let locations = directories.iter().map(|directory| double_quoted(directory)).collect::<Vec<_>>().join(" ");
     StringCommand::raw("find")
         .text(locations.clone())
         .text(r"-type f \( -name '*.gpg' -o -name '*.kbx' \) 2>/dev/null -exec sh -c")
@@ -163,10 +144,7 @@ fn key_record(bits: &[&str], line: &str) -> Result<(String, Map<String, Value>),
         .parse()
         .map_err(|_| process_error(format!("gpg key length `{length_text}` is not a number")))?;
     let mut details = Map::new();
-    details.insert(
-        "validity".to_owned(),
-        Value::String(record_field(bits, 1, line)?.to_owned()),
-    );
+    details.insert("validity".to_owned(), Value::String(record_field(bits, 1, line)?.to_owned()));
     details.insert("length".to_owned(), Value::from(length));
     Ok((record_field(bits, 4, line)?.to_owned(), details))
 }
@@ -182,11 +160,7 @@ struct Key {
 /// `subkeys` (by id), and `fingerprint`, `uid_hash`, `uid` when their records follow.
 /// As in pyinfra, `fpr` and `uid` records after a subkey describe that subkey, and a
 /// key keeps only the last of its subkeys.
-pub fn parse_keys(
-    output: &[String],
-    key_type: &str,
-    subkey_type: &str,
-) -> Result<Value, FactError> {
+pub fn parse_keys(output: &[String], key_type: &str, subkey_type: &str) -> Result<Value, FactError> {
     let mut keys: Vec<Key> = Vec::new();
     let mut current: Option<Key> = None;
     let mut subkey: Option<(String, Map<String, Value>)> = None;
@@ -211,32 +185,16 @@ pub fn parse_keys(
             }
             continue;
         }
-        let ((Some((_, target)), _)
-        | (
-            None,
-            Some(Key {
-                details: target, ..
-            }),
-        )) = (&mut subkey, &mut current)
-        else {
+        let ((Some((_, target)), _) | (None, Some(Key { details: target, .. }))) = (&mut subkey, &mut current) else {
             continue;
         };
         match record {
             "fpr" => {
-                target.insert(
-                    "fingerprint".to_owned(),
-                    Value::String(record_field(&bits, 9, line)?.to_owned()),
-                );
+                target.insert("fingerprint".to_owned(), Value::String(record_field(&bits, 9, line)?.to_owned()));
             }
             "uid" => {
-                target.insert(
-                    "uid_hash".to_owned(),
-                    Value::String(record_field(&bits, 7, line)?.to_owned()),
-                );
-                target.insert(
-                    "uid".to_owned(),
-                    Value::String(record_field(&bits, 9, line)?.to_owned()),
-                );
+                target.insert("uid_hash".to_owned(), Value::String(record_field(&bits, 7, line)?.to_owned()));
+                target.insert("uid".to_owned(), Value::String(record_field(&bits, 9, line)?.to_owned()));
             }
             _ => {}
         }
@@ -247,11 +205,7 @@ pub fn parse_keys(
     }
     let mut by_id = Map::new();
     for key in keys {
-        let subkeys: Map<String, Value> = key
-            .subkeys
-            .into_iter()
-            .map(|(id, details)| (id, Value::Object(details)))
-            .collect();
+        let subkeys: Map<String, Value> = key.subkeys.into_iter().map(|(id, details)| (id, Value::Object(details))).collect();
         // Python builds the dict with `subkeys` right after `length`.
         let mut details = Map::new();
         for (name, value) in key.details {
@@ -282,11 +236,7 @@ pub fn keyrings(output: &[String]) -> Result<Value, FactError> {
         records.clear();
         Ok(())
     };
-    for line in output
-        .iter()
-        .map(|line| line.trim())
-        .filter(|line| !line.is_empty())
-    {
+    for line in output.iter().map(|line| line.trim()).filter(|line| !line.is_empty()) {
         if let Some(keyring) = line.strip_prefix("KEYRING:") {
             finish(current, &mut records)?;
             current = Some(keyring);
@@ -305,13 +255,7 @@ pub fn keyrings(output: &[String]) -> Result<Value, FactError> {
 fn has_url_scheme(text: &str) -> bool {
     let text = text.trim_start_matches(|c: char| c <= ' ');
     text.split_once(':').is_some_and(|(scheme, _)| {
-        scheme
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
     })
 }
 
@@ -327,11 +271,7 @@ mod tests {
 
     #[test]
     fn only_the_last_subkey_is_kept_as_in_pyinfra() {
-        let output = lines(&[
-            "pub:-:4096:1:AAAA:1::::",
-            "sub:-:2048:1:S1:1::::",
-            "sub:-:1024:1:S2:1::::",
-        ]);
+        let output = lines(&["pub:-:4096:1:AAAA:1::::", "sub:-:2048:1:S1:1::::", "sub:-:1024:1:S2:1::::"]);
         let keys = parse_keys(&output, "pub", "sub").unwrap();
         assert_eq!(
             keys,
@@ -347,12 +287,7 @@ mod tests {
 
     #[test]
     fn keyrings_without_keys_are_left_out() {
-        let output = lines(&[
-            "KEYRING:/k/empty.gpg",
-            "KEYRING:/k/Full.KBX",
-            "pub:u:256:22:B:1::::",
-            "",
-        ]);
+        let output = lines(&["KEYRING:/k/empty.gpg", "KEYRING:/k/Full.KBX", "pub:u:256:22:B:1::::", ""]);
         assert_eq!(
             keyrings(&output).unwrap(),
             json!({"/k/Full.KBX": {"format": "kbx", "keys": {"B": {"validity": "u", "length": 256, "subkeys": {}}}}})

@@ -55,9 +55,7 @@ const TABLE: &[Param] = &[Param::optional("table", "\"filter\"")];
 
 /// `<tool> -t <table>`.
 fn save_command(tool: &str, arguments: &Map<String, Value>) -> StringCommand {
-    StringCommand::raw(tool)
-        .text("-t")
-        .quoted(string_argument(arguments, "table"))
+    StringCommand::raw(tool).text("-t").quoted(string_argument(arguments, "table"))
 }
 
 /// The name pyinfra gives an `iptables-save` argument, if it knows it.
@@ -98,23 +96,22 @@ pub fn parse_rule(line: &str) -> Map<String, Value> {
     let mut words: Vec<&str> = Vec::new();
     let mut negated = false;
 
-    let mut close =
-        |flag: &str, words: &[&str], negated: bool, definition: &mut Map<String, Value>| {
-            let text = words.join(" ");
-            match argument_name(flag) {
-                Some(name) if negated => {
-                    definition.insert(format!("not_{name}"), Value::String(text));
-                }
-                Some(name) => {
-                    definition.insert(name.to_owned(), Value::String(text));
-                }
-                None => {
-                    // Python's `setdefault` places `extras` where the first extra appears.
-                    definition.entry("extras").or_insert(Value::Null);
-                    extras.extend([flag.to_owned(), text]);
-                }
+    let mut close = |flag: &str, words: &[&str], negated: bool, definition: &mut Map<String, Value>| {
+        let text = words.join(" ");
+        match argument_name(flag) {
+            Some(name) if negated => {
+                definition.insert(format!("not_{name}"), Value::String(text));
             }
-        };
+            Some(name) => {
+                definition.insert(name.to_owned(), Value::String(text));
+            }
+            None => {
+                // Python's `setdefault` places `extras` where the first extra appears.
+                definition.entry("extras").or_insert(Value::Null);
+                extras.extend([flag.to_owned(), text]);
+            }
+        }
+    };
 
     for word in line.split_whitespace() {
         if word == "!" {
@@ -202,10 +199,7 @@ mod tests {
     fn chain_lines_need_three_words() {
         assert!(chains("iptables.IptablesChains", &[":INPUT ACCEPT".to_owned()]).is_err());
         assert_eq!(
-            chains(
-                "iptables.IptablesChains",
-                &["*filter".to_owned(), ":X - [0:0]".to_owned()]
-            ),
+            chains("iptables.IptablesChains", &["*filter".to_owned(), ":X - [0:0]".to_owned()]),
             Ok(json!({"X": "-"}))
         );
     }

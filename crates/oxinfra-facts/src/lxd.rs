@@ -25,10 +25,7 @@ fn containers(output: &[String]) -> Result<Value, FactError> {
         message,
     };
     let [line] = output else {
-        return Err(error(format!(
-            "expected one line of JSON, got {} lines",
-            output.len()
-        )));
+        return Err(error(format!("expected one line of JSON, got {} lines", output.len())));
     };
     serde_json::from_str(line).map_err(|source| error(format!("invalid JSON: {source}")))
 }
@@ -42,10 +39,7 @@ mod tests {
     #[test]
     fn containers_are_the_json_list() -> Result<(), FactError> {
         let output = vec![r#"[{"name": "web", "status": "Running"}]"#.to_owned()];
-        assert_eq!(
-            containers(&output)?,
-            json!([{"name": "web", "status": "Running"}])
-        );
+        assert_eq!(containers(&output)?, json!([{"name": "web", "status": "Running"}]));
         Ok(())
     }
 

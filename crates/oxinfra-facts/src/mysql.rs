@@ -48,17 +48,9 @@ pub const FACTS: &[FactDef] = &[
         ],
         command: |arguments| {
             let text = |name: &str| arguments.get(name).map(python_str).unwrap_or_default();
-            let sql = format!(
-                "SHOW GRANTS FOR \"{}\"@\"{}\"",
-                text("user"),
-                text("hostname")
-            );
+            let sql = format!("SHOW GRANTS FOR \"{}\"@\"{}\"", text("user"), text("hostname"));
             // `SHOW GRANTS` fails for a user that does not exist: that reads as no grants.
-            execute_mysql_command(
-                StringCommand::raw(sql),
-                true,
-                &MysqlTarget::from_arguments(arguments),
-            )
+            execute_mysql_command(StringCommand::raw(sql), true, &MysqlTarget::from_arguments(arguments))
         },
         requires_command: Some(|_| "mysql".to_owned()),
         process: |_, output| grants(output),
@@ -78,11 +70,8 @@ const DATABASES_SQL: &str = "SELECT * FROM information_schema.SCHEMATA";
 const USERS_SQL: &str = "SELECT * FROM mysql.user";
 
 // One `SHOW GRANTS` line: the privileges, the `database.table` and what follows the user.
-static GRANT_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^GRANT ([A-Z,\s]+) ON ((?:\*|`[a-z_\\]+`)\.(?:\*|`[a-z_]+`)) TO `[A-Z0-9a-z_\-]+`@`(?:%|[A-Z0-9a-z_\.\-]+)`(.*)",
-    )
-});
+static GRANT_LINE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^GRANT ([A-Z,\s]+) ON ((?:\*|`[a-z_\\]+`)\.(?:\*|`[a-z_]+`)) TO `[A-Z0-9a-z_\-]+`@`(?:%|[A-Z0-9a-z_\.\-]+)`(.*)"));
 
 /// How `mysql` (or `mysqldump`) reaches the server: pyinfra's `mysql_*` arguments,
 /// each used only when truthy.
@@ -154,28 +143,13 @@ pub fn mysql_command(target: &MysqlTarget<'_>, executable: &str) -> StringComman
 
 /// `mysql ... -Be '<sql>'`, the SQL quoted as one shell word, and `|| true` when its
 /// failure does not matter (pyinfra's `make_execute_mysql_command`).
-pub fn execute_mysql_command(
-    sql: StringCommand,
-    ignore_errors: bool,
-    target: &MysqlTarget<'_>,
-) -> StringCommand {
-    let command = StringCommand::new()
-        .nested(mysql_command(target, "mysql"))
-        .text("-Be")
-        .quoted_command(sql);
-    if ignore_errors {
-        command.text("|| true")
-    } else {
-        command
-    }
+pub fn execute_mysql_command(sql: StringCommand, ignore_errors: bool, target: &MysqlTarget<'_>) -> StringCommand {
+    let command = StringCommand::new().nested(mysql_command(target, "mysql")).text("-Be").quoted_command(sql);
+    if ignore_errors { command.text("|| true") } else { command }
 }
 
 fn connection_fact_command(sql: &str, arguments: &Map<String, Value>) -> StringCommand {
-    execute_mysql_command(
-        StringCommand::raw(sql),
-        false,
-        &MysqlTarget::from_arguments(arguments),
-    )
+    execute_mysql_command(StringCommand::raw(sql), false, &MysqlTarget::from_arguments(arguments))
 }
 
 /// Python's truthiness of an optional argument, and its `str()` when truthy.
@@ -205,26 +179,17 @@ pub fn try_int(value: &Value) -> Value {
         && !digits.starts_with('_')
         && !digits.ends_with('_')
         && !digits.contains("__")
-        && digits
-            .chars()
-            .all(|character| character.is_ascii_digit() || character == '_');
+        && digits.chars().all(|character| character.is_ascii_digit() || character == '_');
     if !well_formed {
         return value.clone();
     }
-    trimmed
-        .replace('_', "")
-        .parse::<i64>()
-        .map_or_else(|_| value.clone(), Value::from)
+    trimmed.replace('_', "").parse::<i64>().map_or_else(|_| value.clone(), Value::from)
 }
 
 /// pyinfra's `parse_columns_and_rows`: the first line names the columns (after
 /// `title`), each further line is a row; an empty cell is `None`. A row with more
 /// cells than there are columns is an error, as in pyinfra.
-pub fn parse_columns_and_rows(
-    lines: &[String],
-    delimiter: &str,
-    title: impl Fn(&str) -> String,
-) -> Result<Vec<Map<String, Value>>, String> {
+pub fn parse_columns_and_rows(lines: &[String], delimiter: &str, title: impl Fn(&str) -> String) -> Result<Vec<Map<String, Value>>, String> {
     let Some((header, rows)) = lines.split_first() else {
         return Ok(Vec::new());
     };
@@ -233,25 +198,12 @@ pub fn parse_columns_and_rows(
         .map(|line| {
             let cells: Vec<&str> = line.split(delimiter).collect();
             if cells.len() > titles.len() {
-                return Err(format!(
-                    "a row has {} cells for {} columns: `{line}`",
-                    cells.len(),
-                    titles.len()
-                ));
+                return Err(format!("a row has {} cells for {} columns: `{line}`", cells.len(), titles.len()));
             }
             Ok(titles
                 .iter()
                 .zip(cells)
-                .map(|(title, cell)| {
-                    (
-                        title.clone(),
-                        if cell.is_empty() {
-                            Value::Null
-                        } else {
-                            Value::String(cell.to_owned())
-                        },
-                    )
-                })
+                .map(|(title, cell)| (title.clone(), if cell.is_empty() { Value::Null } else { Value::String(cell.to_owned()) }))
                 .collect())
         })
         .collect()
@@ -274,15 +226,10 @@ fn string_set(mut items: Vec<String>) -> Value {
 /// `{database: {character_set, collation_name}}` from `information_schema.SCHEMATA`.
 fn databases(output: &[String]) -> Result<Value, FactError> {
     const FACT: &str = "mysql.MysqlDatabases";
-    let rows = parse_columns_and_rows(output, "\t", str::to_lowercase)
-        .map_err(|message| process_error(FACT, message))?;
+    let rows = parse_columns_and_rows(output, "\t", str::to_lowercase).map_err(|message| process_error(FACT, message))?;
     let mut databases = Map::new();
     for mut details in rows {
-        let mut column = |name: &str| {
-            details
-                .shift_remove(name)
-                .ok_or_else(|| process_error(FACT, format!("no `{name}` column")))
-        };
+        let mut column = |name: &str| details.shift_remove(name).ok_or_else(|| process_error(FACT, format!("no `{name}` column")));
         let name = column("schema_name")?;
         let character_set = column("default_character_set_name")?;
         let collation_name = column("default_collation_name")?;
@@ -298,13 +245,10 @@ fn databases(output: &[String]) -> Result<Value, FactError> {
 /// become the sorted list of granted privileges, `max_*` columns numbers and
 /// `password_expired`/`is_role` flags.
 fn users(output: &[String]) -> Result<Value, FactError> {
-    let rows = parse_columns_and_rows(output, "\t", str::to_owned)
-        .map_err(|message| process_error("mysql.MysqlUsers", message))?;
+    let rows = parse_columns_and_rows(output, "\t", str::to_owned).map_err(|message| process_error("mysql.MysqlUsers", message))?;
     let mut users = Map::new();
     for row in rows {
-        let (Some(Value::String(host)), Some(Value::String(user))) =
-            (row.get("Host"), row.get("User"))
-        else {
+        let (Some(Value::String(host)), Some(Value::String(user))) = (row.get("Host"), row.get("User")) else {
             continue;
         };
         let name = format!("{user}@{host}");
@@ -330,10 +274,7 @@ fn users(output: &[String]) -> Result<Value, FactError> {
             details.insert(key, value);
         }
         privileges.sort();
-        details.insert(
-            "privileges".to_owned(),
-            Value::Array(privileges.into_iter().map(Value::String).collect()),
-        );
+        details.insert("privileges".to_owned(), Value::Array(privileges.into_iter().map(Value::String).collect()));
         users.insert(name, Value::Object(details));
     }
     Ok(Value::Object(users))
@@ -342,9 +283,7 @@ fn users(output: &[String]) -> Result<Value, FactError> {
 /// `{"database.table": [privileges]}` from `SHOW GRANTS`, with `GRANT OPTION` added
 /// where the grant says `WITH GRANT OPTION`.
 fn grants(output: &[String]) -> Result<Value, FactError> {
-    let regex = GRANT_LINE
-        .as_ref()
-        .map_err(|error| process_error("mysql.MysqlUserGrants", error.to_string()))?;
+    let regex = GRANT_LINE.as_ref().map_err(|error| process_error("mysql.MysqlUserGrants", error.to_string()))?;
     let mut tables: Vec<(String, Vec<String>)> = Vec::new();
     for line in output {
         let Some(captures) = regex.captures(line) else {
@@ -359,20 +298,13 @@ fn grants(output: &[String]) -> Result<Value, FactError> {
             tables.len() - 1
         };
         let privileges = &mut tables[index].1;
-        privileges.extend(
-            captures[1]
-                .split(',')
-                .map(|privilege| privilege.trim().to_owned()),
-        );
+        privileges.extend(captures[1].split(',').map(|privilege| privilege.trim().to_owned()));
         if captures[3].contains("WITH GRANT OPTION") {
             privileges.push("GRANT OPTION".to_owned());
         }
     }
     Ok(Value::Object(
-        tables
-            .into_iter()
-            .map(|(table, privileges)| (table, string_set(privileges)))
-            .collect(),
+        tables.into_iter().map(|(table, privileges)| (table, string_set(privileges))).collect(),
     ))
 }
 
@@ -402,28 +334,17 @@ mod tests {
             "GRANT UPDATE ON `db`.* TO `me`@`%` WITH GRANT OPTION",
             "something else",
         ]);
-        assert_eq!(
-            grants(&output).ok(),
-            Some(json!({"`db`.*": ["GRANT OPTION", "INSERT", "SELECT", "UPDATE"]}))
-        );
+        assert_eq!(grants(&output).ok(), Some(json!({"`db`.*": ["GRANT OPTION", "INSERT", "SELECT", "UPDATE"]})));
     }
 
     #[test]
     fn grants_command_ignores_errors() {
-        let arguments: Map<String, Value> = [
-            ("user".to_owned(), json!("me")),
-            ("hostname".to_owned(), json!("%")),
-        ]
-        .into_iter()
-        .collect();
+        let arguments: Map<String, Value> = [("user".to_owned(), json!("me")), ("hostname".to_owned(), json!("%"))].into_iter().collect();
         let command = FACTS
             .iter()
             .find(|fact| fact.name == "mysql.MysqlUserGrants")
             .map(|fact| (fact.command)(&arguments).raw_value());
-        assert_eq!(
-            command.as_deref(),
-            Some("mysql -Be 'SHOW GRANTS FOR \"me\"@\"%\"' || true")
-        );
+        assert_eq!(command.as_deref(), Some("mysql -Be 'SHOW GRANTS FOR \"me\"@\"%\"' || true"));
     }
 
     #[test]
@@ -434,15 +355,8 @@ mod tests {
     #[test]
     fn connection_values_are_quoted_against_injection() {
         let keyword: Map<String, Value> = Map::new();
-        let positional = [
-            json!("x$(reboot)"),
-            json!("p"),
-            json!("h; rm -rf /"),
-            json!("3306"),
-        ];
-        let fact = FACTS
-            .iter()
-            .find(|fact| fact.name == "mysql.MysqlDatabases");
+        let positional = [json!("x$(reboot)"), json!("p"), json!("h; rm -rf /"), json!("3306")];
+        let fact = FACTS.iter().find(|fact| fact.name == "mysql.MysqlDatabases");
         let command = fact.and_then(|fact| {
             crate::bind_arguments(fact, &positional, &keyword)
                 .ok()
@@ -450,15 +364,11 @@ mod tests {
         });
         assert_eq!(
             command.as_ref().map(StringCommand::raw_value).as_deref(),
-            Some(
-                "mysql -u'x$(reboot)' -pp -h'h; rm -rf /' -P3306 -Be 'SELECT * FROM information_schema.SCHEMATA'"
-            )
+            Some("mysql -u'x$(reboot)' -pp -h'h; rm -rf /' -P3306 -Be 'SELECT * FROM information_schema.SCHEMATA'")
         );
         assert_eq!(
             command.as_ref().map(StringCommand::masked_value).as_deref(),
-            Some(
-                "mysql -u'x$(reboot)' -p'*MASKED*' -h'h; rm -rf /' -P3306 -Be 'SELECT * FROM information_schema.SCHEMATA'"
-            )
+            Some("mysql -u'x$(reboot)' -p'*MASKED*' -h'h; rm -rf /' -P3306 -Be 'SELECT * FROM information_schema.SCHEMATA'")
         );
     }
 
@@ -472,13 +382,7 @@ mod tests {
             ..MysqlTarget::default()
         };
         let command = mysql_command(&target, "mysqldump");
-        assert_eq!(
-            command.raw_value(),
-            "mysqldump -uroot -p'it'\"'\"'s' -P3306"
-        );
-        assert_eq!(
-            command.masked_value(),
-            "mysqldump -uroot -p'*MASKED*' -P3306"
-        );
+        assert_eq!(command.raw_value(), "mysqldump -uroot -p'it'\"'\"'s' -P3306");
+        assert_eq!(command.masked_value(), "mysqldump -uroot -p'*MASKED*' -P3306");
     }
 }

@@ -19,22 +19,12 @@ pub const FACTS: &[FactDef] = &[FactDef {
     params: &[Param::optional("directory", "null")],
     command: |arguments| {
         let list = StringCommand::raw("npm list -g --depth=0");
-        match arguments
-            .get("directory")
-            .and_then(Value::as_str)
-            .filter(|directory| !directory.is_empty())
-        {
+        match arguments.get("directory").and_then(Value::as_str).filter(|directory| !directory.is_empty()) {
             Some(directory) => {
-                let inner = StringCommand::raw("cd")
-                    .quoted(directory)
-                    .text("&&")
-                    .nested(list);
+                let inner = StringCommand::raw("cd").quoted(directory).text("&&").nested(list);
                 let mut subshell = StringCommand::raw("(").nested(inner).text(")");
                 subshell.separator = String::new();
-                StringCommand::raw("! test -d")
-                    .quoted(directory)
-                    .text("||")
-                    .nested(subshell)
+                StringCommand::raw("! test -d").quoted(directory).text("||").nested(subshell)
             }
             None => list,
         }

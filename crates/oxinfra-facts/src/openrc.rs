@@ -13,11 +13,8 @@ use crate::registry::{FactDef, FactError, Param, default_dict};
 
 /// A service line of `rc-status`: the name, then its state in brackets, possibly
 /// followed by how long it has run (`started 15 day(s) 00:34:14 (10)`).
-static STATUS_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^\s+([a-zA-Z0-9\-_.]+)\s+\[\s+([a-z]+)(?:\s(?:[0-9]+\sday\(s\)\s)?[0-9]+:[0-9]+:[0-9]+\s\([0-9]+\))?\s+\]",
-    )
-});
+static STATUS_LINE: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^\s+([a-zA-Z0-9\-_.]+)\s+\[\s+([a-z]+)(?:\s(?:[0-9]+\sday\(s\)\s)?[0-9]+:[0-9]+:[0-9]+\s\([0-9]+\))?\s+\]"));
 
 const RUNLEVEL: &[Param] = &[Param::optional("runlevel", "\"default\"")];
 
@@ -45,10 +42,7 @@ pub const FACTS: &[FactDef] = &[
 ];
 
 fn runlevel(arguments: &Map<String, Value>) -> String {
-    arguments
-        .get("runlevel")
-        .map(python_str)
-        .unwrap_or_default()
+    arguments.get("runlevel").map(python_str).unwrap_or_default()
 }
 
 /// Services listed by `rc-status` to whether they are `started`.
@@ -57,12 +51,7 @@ fn status(output: &[String]) -> Result<Value, FactError> {
     let services: Map<String, Value> = output
         .iter()
         .filter_map(|line| pattern.captures(line))
-        .map(|captures| {
-            (
-                captures[1].to_owned(),
-                Value::Bool(&captures[2] == "started"),
-            )
-        })
+        .map(|captures| (captures[1].to_owned(), Value::Bool(&captures[2] == "started")))
         .collect();
     Ok(Value::Object(services))
 }
@@ -93,13 +82,7 @@ mod tests {
 
     #[test]
     fn a_service_in_no_runlevel_is_not_enabled() {
-        let output = vec![
-            "   cgroups |".to_owned(),
-            "   sshd | boot default".to_owned(),
-        ];
-        assert_eq!(
-            enabled("default", &output),
-            json!({"cgroups": false, "sshd": true})
-        );
+        let output = vec!["   cgroups |".to_owned(), "   sshd | boot default".to_owned()];
+        assert_eq!(enabled("default", &output), json!({"cgroups": false, "sshd": true}));
     }
 }

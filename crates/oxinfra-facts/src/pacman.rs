@@ -11,8 +11,7 @@ use crate::registry::{FactDef, Param, default_dict, default_list, string_argumen
 use crate::rpm::parse_packages;
 
 /// `pacman -Q` prints `name version`.
-static PACMAN_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^(\S+)\s(\S+)"));
+static PACMAN_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(\S+)\s(\S+)"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[
@@ -26,11 +25,7 @@ pub const FACTS: &[FactDef] = &[
                 .text("|| true")
         },
         requires_command: Some(|_| "pacman".to_owned()),
-        process: |_, output| {
-            Ok(Value::Array(
-                output.iter().cloned().map(Value::String).collect(),
-            ))
-        },
+        process: |_, output| Ok(Value::Array(output.iter().cloned().map(Value::String).collect())),
         default: default_list,
         shell_executable: None,
     },

@@ -17,10 +17,7 @@ use crate::registry::{FactDef, FactError, Param, default_dict};
 const PIP_LINE: &str = r"^([a-zA-Z0-9_\-\+\.]+)==([0-9\.]+[a-z0-9\-]*)$";
 
 /// The facts of this module.
-pub const FACTS: &[FactDef] = &[
-    pip_fact("pip.PipPackages", PIP),
-    pip_fact("pip.Pip3Packages", PIP3),
-];
+pub const FACTS: &[FactDef] = &[pip_fact("pip.PipPackages", PIP), pip_fact("pip.Pip3Packages", PIP3)];
 
 const PIP: &[Param] = &[Param::optional("pip", "null")];
 const PIP3: &[Param] = &[Param::optional("pip", "\"pip3\"")];
@@ -29,12 +26,7 @@ const fn pip_fact(name: &'static str, params: &'static [Param]) -> FactDef {
     FactDef {
         name,
         params,
-        command: |arguments| {
-            StringCommand::new()
-                .nested(pip_program(arguments))
-                .text("freeze")
-                .text("--all")
-        },
+        command: |arguments| StringCommand::new().nested(pip_program(arguments)).text("freeze").text("--all"),
         requires_command: Some(|arguments| pip_program(arguments).raw_value()),
         process: |_, output| parse_packages(PIP_LINE, output),
         default: default_dict,
@@ -47,11 +39,7 @@ const fn pip_fact(name: &'static str, params: &'static [Param]) -> FactDef {
 /// It is a command rather than a value (`pip.packages` passes `'/opt/my venv'/bin/pip`,
 /// already quoted), so it enters the command as written, as in pyinfra.
 fn pip_program(arguments: &Map<String, Value>) -> StringCommand {
-    let pip = arguments
-        .get("pip")
-        .and_then(Value::as_str)
-        .filter(|pip| !pip.is_empty())
-        .unwrap_or("pip");
+    let pip = arguments.get("pip").and_then(Value::as_str).filter(|pip| !pip.is_empty()).unwrap_or("pip");
     StringCommand::raw(pip)
 }
 
@@ -68,21 +56,13 @@ pub fn parse_packages(pattern: &str, output: &[String]) -> Result<Value, FactErr
         if let Some(captures) = regex.captures(line) {
             let name = captures.get(1).map_or("", |found| found.as_str());
             let version = captures.get(2).map_or("", |found| found.as_str());
-            packages
-                .entry(name.to_owned())
-                .or_default()
-                .insert(version.to_owned());
+            packages.entry(name.to_owned()).or_default().insert(version.to_owned());
         }
     }
     Ok(Value::Object(
         packages
             .into_iter()
-            .map(|(name, versions)| {
-                (
-                    name,
-                    Value::Array(versions.into_iter().map(Value::String).collect()),
-                )
-            })
+            .map(|(name, versions)| (name, Value::Array(versions.into_iter().map(Value::String).collect())))
             .collect(),
     ))
 }
@@ -99,25 +79,14 @@ mod tests {
 
     #[test]
     fn freeze_skips_editable_and_url_lines() {
-        let output = lines(&[
-            "Flask==2.3.1",
-            "-e git+https://x/y.git@abc#egg=y",
-            "z @ file:///tmp/z.whl",
-            "pip==23.0.1",
-        ]);
-        assert_eq!(
-            parse_packages(PIP_LINE, &output),
-            Ok(json!({"Flask": ["2.3.1"], "pip": ["23.0.1"]}))
-        );
+        let output = lines(&["Flask==2.3.1", "-e git+https://x/y.git@abc#egg=y", "z @ file:///tmp/z.whl", "pip==23.0.1"]);
+        assert_eq!(parse_packages(PIP_LINE, &output), Ok(json!({"Flask": ["2.3.1"], "pip": ["23.0.1"]})));
     }
 
     #[test]
     fn versions_of_one_name_are_collected_sorted() {
         let output = lines(&["a==2.0", "a==1.0", "a==2.0"]);
-        assert_eq!(
-            parse_packages(PIP_LINE, &output),
-            Ok(json!({"a": ["1.0", "2.0"]}))
-        );
+        assert_eq!(parse_packages(PIP_LINE, &output), Ok(json!({"a": ["1.0", "2.0"]})));
     }
 
     #[test]

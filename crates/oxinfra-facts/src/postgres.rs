@@ -39,12 +39,7 @@ const fn roles_fact(name: &'static str) -> FactDef {
     FactDef {
         name,
         params: CONNECTION,
-        command: |arguments| {
-            execute_psql_command(
-                StringCommand::raw(ROLES_SQL),
-                &PsqlTarget::from_arguments(arguments),
-            )
-        },
+        command: |arguments| execute_psql_command(StringCommand::raw(ROLES_SQL), &PsqlTarget::from_arguments(arguments)),
         requires_command: Some(|_| "psql".to_owned()),
         process: |_, output| roles(output),
         default: default_dict,
@@ -56,12 +51,7 @@ const fn databases_fact(name: &'static str) -> FactDef {
     FactDef {
         name,
         params: CONNECTION,
-        command: |arguments| {
-            execute_psql_command(
-                StringCommand::raw(DATABASES_SQL),
-                &PsqlTarget::from_arguments(arguments),
-            )
-        },
+        command: |arguments| execute_psql_command(StringCommand::raw(DATABASES_SQL), &PsqlTarget::from_arguments(arguments)),
         requires_command: Some(|_| "psql".to_owned()),
         process: |_, output| databases(output),
         default: default_dict,
@@ -121,12 +111,7 @@ pub fn psql_command(target: &PsqlTarget<'_>, executable: &str) -> StringCommand 
         command = command.nested(assignment);
     }
     command = command.text(executable);
-    for (flag, value) in [
-        ("-d", target.database),
-        ("-U", target.user),
-        ("-h", target.host),
-        ("-p", target.port),
-    ] {
+    for (flag, value) in [("-d", target.database), ("-U", target.user), ("-h", target.host), ("-p", target.port)] {
         if let Some(value) = truthy_text(value) {
             command = command.text(flag).quoted(value);
         }
@@ -137,24 +122,14 @@ pub fn psql_command(target: &PsqlTarget<'_>, executable: &str) -> StringCommand 
 /// `psql ... -Ac '<sql>'`: runs `sql`, quoted as one shell word (pyinfra's
 /// `make_execute_psql_command`).
 pub fn execute_psql_command(sql: StringCommand, target: &PsqlTarget<'_>) -> StringCommand {
-    StringCommand::new()
-        .nested(psql_command(target, "psql"))
-        .text("-Ac")
-        .quoted_command(sql)
+    StringCommand::new().nested(psql_command(target, "psql")).text("-Ac").quoted_command(sql)
 }
 
 /// `psql -A` rows without the closing `(N rows)` line, `prefix` taken off the
 /// column names.
-fn table_rows(
-    fact: &str,
-    output: &[String],
-    prefix: &str,
-) -> Result<Vec<Map<String, Value>>, FactError> {
+fn table_rows(fact: &str, output: &[String], prefix: &str) -> Result<Vec<Map<String, Value>>, FactError> {
     let lines = &output[..output.len().saturating_sub(1)];
-    parse_columns_and_rows(lines, "|", |title| {
-        title.strip_prefix(prefix).unwrap_or(title).to_owned()
-    })
-    .map_err(|message| FactError::Process {
+    parse_columns_and_rows(lines, "|", |title| title.strip_prefix(prefix).unwrap_or(title).to_owned()).map_err(|message| FactError::Process {
         fact: fact.to_owned(),
         message,
     })
@@ -173,8 +148,7 @@ fn roles(output: &[String]) -> Result<Value, FactError> {
         for (key, value) in &mut details {
             match key.as_str() {
                 "oid" | "connlimit" => *value = try_int(value),
-                "super" | "inherit" | "createrole" | "createdb" | "canlogin" | "replication"
-                | "bypassrls" => {
+                "super" | "inherit" | "createrole" | "createdb" | "canlogin" | "replication" | "bypassrls" => {
                     *value = Value::Bool(value.as_str() == Some("t"));
                 }
                 _ => {}
@@ -194,13 +168,9 @@ fn databases(output: &[String]) -> Result<Value, FactError> {
     };
     let mut databases = Map::new();
     for mut details in table_rows("postgres.PostgresDatabases", output, "dat")? {
-        let encoding = details
-            .shift_remove("pg_encoding_to_char")
-            .ok_or_else(|| missing("pg_encoding_to_char"))?;
+        let encoding = details.shift_remove("pg_encoding_to_char").ok_or_else(|| missing("pg_encoding_to_char"))?;
         details.insert("encoding".to_owned(), encoding);
-        let owner = details
-            .shift_remove("owner")
-            .ok_or_else(|| missing("owner"))?;
+        let owner = details.shift_remove("owner").ok_or_else(|| missing("owner"))?;
         details.insert("owner".to_owned(), owner);
         for (key, value) in &mut details {
             if key.ends_with("id") || matches!(key.as_str(), "dba" | "tablespace" | "connlimit") {
@@ -222,22 +192,12 @@ mod tests {
 
     #[test]
     fn password_is_masked_in_the_environment_assignment() {
-        let arguments: Map<String, Value> = [
-            ("psql_user", json!("me")),
-            ("psql_password", json!("pw")),
-            ("psql_port", json!(5432)),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
-        .collect();
-        let command = execute_psql_command(
-            StringCommand::raw(ROLES_SQL),
-            &PsqlTarget::from_arguments(&arguments),
-        );
-        assert_eq!(
-            command.raw_value(),
-            "PGPASSWORD=pw psql -U me -p 5432 -Ac 'SELECT * FROM pg_catalog.pg_roles'"
-        );
+        let arguments: Map<String, Value> = [("psql_user", json!("me")), ("psql_password", json!("pw")), ("psql_port", json!(5432))]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect();
+        let command = execute_psql_command(StringCommand::raw(ROLES_SQL), &PsqlTarget::from_arguments(&arguments));
+        assert_eq!(command.raw_value(), "PGPASSWORD=pw psql -U me -p 5432 -Ac 'SELECT * FROM pg_catalog.pg_roles'");
         assert_eq!(
             command.masked_value(),
             "PGPASSWORD='*MASKED*' psql -U me -p 5432 -Ac 'SELECT * FROM pg_catalog.pg_roles'"
@@ -246,15 +206,8 @@ mod tests {
 
     #[test]
     fn deprecated_roles_fact_reads_positional_connection_arguments() {
-        let positional = [
-            json!("myuser"),
-            json!("mypassword"),
-            json!("myhost"),
-            json!("myport"),
-        ];
-        let fact = FACTS
-            .iter()
-            .find(|fact| fact.name == "postgresql.PostgresqlRoles");
+        let positional = [json!("myuser"), json!("mypassword"), json!("myhost"), json!("myport")];
+        let fact = FACTS.iter().find(|fact| fact.name == "postgresql.PostgresqlRoles");
         let command = fact.and_then(|fact| {
             crate::bind_arguments(fact, &positional, &Map::new())
                 .ok()
@@ -262,23 +215,17 @@ mod tests {
         });
         assert_eq!(
             command.as_ref().map(StringCommand::raw_value).as_deref(),
-            Some(
-                "PGPASSWORD=mypassword psql -U myuser -h myhost -p myport -Ac 'SELECT * FROM pg_catalog.pg_roles'"
-            )
+            Some("PGPASSWORD=mypassword psql -U myuser -h myhost -p myport -Ac 'SELECT * FROM pg_catalog.pg_roles'")
         );
         assert_eq!(
             command.as_ref().map(StringCommand::masked_value).as_deref(),
-            Some(
-                "PGPASSWORD='*MASKED*' psql -U myuser -h myhost -p myport -Ac 'SELECT * FROM pg_catalog.pg_roles'"
-            )
+            Some("PGPASSWORD='*MASKED*' psql -U myuser -h myhost -p myport -Ac 'SELECT * FROM pg_catalog.pg_roles'")
         );
     }
 
     #[test]
     fn connection_values_are_quoted() {
-        let arguments: Map<String, Value> = [("psql_database".to_owned(), json!("my db"))]
-            .into_iter()
-            .collect();
+        let arguments: Map<String, Value> = [("psql_database".to_owned(), json!("my db"))].into_iter().collect();
         let command = psql_command(&PsqlTarget::from_arguments(&arguments), "pg_dump");
         assert_eq!(command.raw_value(), "pg_dump -d 'my db'");
     }
@@ -299,9 +246,7 @@ mod tests {
         let output: Vec<String> = output.iter().map(|line| (*line).to_owned()).collect();
         assert_eq!(
             databases(&output).ok(),
-            Some(
-                json!({"db": {"dba": 10, "encoding": "UTF8", "istemplate": true, "connlimit": -1, "owner": "me"}})
-            )
+            Some(json!({"db": {"dba": 10, "encoding": "UTF8", "istemplate": true, "connlimit": -1, "owner": "me"}}))
         );
     }
 }

@@ -4,7 +4,10 @@
 use oxinfra_core::{FactKey, StringCommand};
 use serde_json::{Map, Value};
 
-use crate::{apk, apt, brew, cargo, crontab, deb, dnf, files, gem, git, gpg, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, rpm, selinux, server, snap, systemd, sysvinit, yum, zypper};
+use crate::{
+    apk, apt, brew, cargo, crontab, deb, dnf, files, gem, git, gpg, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, rpm, selinux, server, snap,
+    systemd, sysvinit, yum, zypper,
+};
 
 /// Why a fact could not be built or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,7 +131,10 @@ pub fn find(name: &str) -> Option<&'static FactDef> {
 /// Binds positional and keyword arguments to the fact's parameters, filling defaults,
 /// as Python's `getcallargs` does.
 pub fn bind_arguments(fact: &FactDef, positional: &[Value], keyword: &Map<String, Value>) -> Result<Map<String, Value>, FactError> {
-    let error = |message: String| FactError::Arguments { fact: fact.name.to_owned(), message };
+    let error = |message: String| FactError::Arguments {
+        fact: fact.name.to_owned(),
+        message,
+    };
     if positional.len() > fact.params.len() {
         return Err(error(format!("takes {} arguments but {} were given", fact.params.len(), positional.len())));
     }

@@ -12,27 +12,20 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::files::compiled;
-use crate::registry::{
-    FactDef, FactError, Param, default_dict, default_list, default_none, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, default_dict, default_list, default_none, string_argument};
 
 /// The query format every rpm fact prints: `name version-release`, one per line. The
 /// `\n` is for rpm to expand, so it reaches the shell as a backslash and an `n`.
 const RPM_QUERY_FORMAT: &str = "%{NAME} %{VERSION}-%{RELEASE}\\n";
 
-static RPM_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^(\S+) (\S+)$"));
+static RPM_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(\S+) (\S+)$"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "rpm.RpmPackages",
         params: &[],
-        command: |_| {
-            StringCommand::raw("rpm --queryformat")
-                .quoted(RPM_QUERY_FORMAT)
-                .text("-qa")
-        },
+        command: |_| StringCommand::raw("rpm --queryformat").quoted(RPM_QUERY_FORMAT).text("-qa"),
         requires_command: Some(|_| "rpm".to_owned()),
         process: |_, output| parse_packages(&RPM_LINE, output),
         default: default_dict,
@@ -86,15 +79,12 @@ fn package_command(arguments: &Map<String, Value>) -> StringCommand {
 /// `None`.
 fn package(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
     let regex = compiled(&RPM_LINE)?;
-    let found = output
-        .iter()
-        .find_map(|line| regex.captures(line))
-        .map(|captures| {
-            let mut info = Map::new();
-            info.insert("name".to_owned(), Value::String(captures[1].to_owned()));
-            info.insert("version".to_owned(), Value::String(captures[2].to_owned()));
-            Value::Object(info)
-        });
+    let found = output.iter().find_map(|line| regex.captures(line)).map(|captures| {
+        let mut info = Map::new();
+        info.insert("name".to_owned(), Value::String(captures[1].to_owned()));
+        info.insert("version".to_owned(), Value::String(captures[2].to_owned()));
+        Value::Object(info)
+    });
     Ok(found.unwrap_or(Value::Null))
 }
 
@@ -105,12 +95,7 @@ fn providers(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value
         output
             .iter()
             .filter_map(|line| regex.captures(line))
-            .map(|captures| {
-                Value::Array(vec![
-                    Value::String(captures[1].to_owned()),
-                    Value::String(captures[2].to_owned()),
-                ])
-            })
+            .map(|captures| Value::Array(vec![Value::String(captures[1].to_owned()), Value::String(captures[2].to_owned())]))
             .collect(),
     ))
 }
@@ -118,10 +103,7 @@ fn providers(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value
 /// Packages and their versions, from the lines `regex` matches at their start (group
 /// 1 the name, group 2 the version). pyinfra's versions are a set; here a sorted list
 /// without repeats, as pyinfra's fixtures write sets.
-pub(crate) fn parse_packages(
-    regex: &'static LazyLock<Result<Regex, regex::Error>>,
-    output: &[String],
-) -> Result<Value, FactError> {
+pub(crate) fn parse_packages(regex: &'static LazyLock<Result<Regex, regex::Error>>, output: &[String]) -> Result<Value, FactError> {
     let regex = compiled(regex)?;
     let mut packages: Vec<(String, BTreeSet<String>)> = Vec::new();
     for captures in output.iter().filter_map(|line| regex.captures(line)) {
@@ -136,12 +118,7 @@ pub(crate) fn parse_packages(
     Ok(Value::Object(
         packages
             .into_iter()
-            .map(|(name, versions)| {
-                (
-                    name,
-                    Value::Array(versions.into_iter().map(Value::String).collect()),
-                )
-            })
+            .map(|(name, versions)| (name, Value::Array(versions.into_iter().map(Value::String).collect())))
             .collect(),
     ))
 }
@@ -166,10 +143,7 @@ mod tests {
             "not a package line",
         ]);
         let value = parse_packages(&RPM_LINE, &output).ok();
-        assert_eq!(
-            value,
-            Some(json!({"kernel": ["5.14.0-1.el9", "5.14.0-3.el9"], "bash": ["5.1-2"]}))
-        );
+        assert_eq!(value, Some(json!({"kernel": ["5.14.0-1.el9", "5.14.0-3.el9"], "bash": ["5.1-2"]})));
     }
 
     #[test]

@@ -18,20 +18,16 @@ use crate::registry::{FactDef, FactError, Param, default_dict, default_none, str
 /// The fields of a context, in the order `user:role:type:level` writes them.
 const FIELDS: [&str; 4] = ["user", "role", "type", "level"];
 
-static MAPPING_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^.*\s+(\w+):(\w+):(\w+):(\w+)"));
+static MAPPING_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^.*\s+(\w+):(\w+):(\w+):(\w+)"));
 // `amqp_port_t                    tcp      15672, 5671-5672`
-static PORTS_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^([\w_]+)\s+(\w+)\s+([\w\-,\s]+)$"));
+static PORTS_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^([\w_]+)\s+(\w+)\s+([\w\-,\s]+)$"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "selinux.SEBoolean",
         params: &[Param::required("boolean")],
-        command: |arguments| {
-            StringCommand::raw("getsebool").quoted(string_argument(arguments, "boolean"))
-        },
+        command: |arguments| StringCommand::raw("getsebool").quoted(string_argument(arguments, "boolean")),
         requires_command: Some(|_| "getsebool".to_owned()),
         process: |_, output| boolean(output),
         default: default_text,
@@ -40,11 +36,7 @@ pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "selinux.FileContext",
         params: &[Param::required("path")],
-        command: |arguments| {
-            StringCommand::raw("stat -c %C")
-                .quoted(string_argument(arguments, "path"))
-                .text("|| exit 0")
-        },
+        command: |arguments| StringCommand::raw("stat -c %C").quoted(string_argument(arguments, "path")).text("|| exit 0"),
         requires_command: None,
         process: |_, output| Ok(file_context(output)),
         default: default_none,
@@ -57,9 +49,7 @@ pub const FACTS: &[FactDef] = &[
             // A `^` makes the pattern always quoted, as pyinfra's `grep '^...'`.
             let pattern = format!("^{}", string_argument(arguments, "target"));
             let grep = StringCommand::raw("grep").quoted(pattern).text("|| true");
-            let mut command = StringCommand::raw("set -o pipefail && semanage fcontext -n -l | (")
-                .nested(grep)
-                .text(")");
+            let mut command = StringCommand::raw("set -o pipefail && semanage fcontext -n -l | (").nested(grep).text(")");
             command.separator = String::new();
             command
         },
@@ -82,10 +72,7 @@ pub const FACTS: &[FactDef] = &[
         params: &[Param::required("protocol"), Param::required("port")],
         command: |arguments| {
             let port = arguments.get("port").map(python_str).unwrap_or_default();
-            let protocol = arguments
-                .get("protocol")
-                .map(python_str)
-                .unwrap_or_default();
+            let protocol = arguments.get("protocol").map(python_str).unwrap_or_default();
             StringCommand::raw("(sepolicy network -p")
                 .quoted(port)
                 .text("2>/dev/null || true) | grep")
@@ -110,13 +97,8 @@ fn process_error(fact: &str, message: impl Into<String>) -> FactError {
     }
 }
 
-fn compiled(
-    regex: &'static LazyLock<Result<Regex, regex::Error>>,
-    fact: &str,
-) -> Result<&'static Regex, FactError> {
-    regex
-        .as_ref()
-        .map_err(|error| process_error(fact, error.to_string()))
+fn compiled(regex: &'static LazyLock<Result<Regex, regex::Error>>, fact: &str) -> Result<&'static Regex, FactError> {
+    regex.as_ref().map_err(|error| process_error(fact, error.to_string()))
 }
 
 /// `name --> on`: the state after the arrow.
@@ -126,10 +108,7 @@ fn boolean(output: &[String]) -> Result<Value, FactError> {
     };
     match line.split(" --> ").nth(1) {
         Some(state) => Ok(Value::String(state.to_owned())),
-        None => Err(process_error(
-            "selinux.SEBoolean",
-            format!("unexpected `getsebool` output: `{line}`"),
-        )),
+        None => Err(process_error("selinux.SEBoolean", format!("unexpected `getsebool` output: `{line}`"))),
     }
 }
 
@@ -162,12 +141,7 @@ fn file_context_mapping(output: &[String]) -> Result<Value, FactError> {
             FIELDS
                 .iter()
                 .enumerate()
-                .map(|(index, field)| {
-                    (
-                        (*field).to_owned(),
-                        Value::String(captures[index + 1].to_owned()),
-                    )
-                })
+                .map(|(index, field)| ((*field).to_owned(), Value::String(captures[index + 1].to_owned())))
                 .collect(),
         ),
         None => default_dict(),
@@ -200,10 +174,7 @@ fn ports(output: &[String]) -> Result<Value, FactError> {
         for item in captures[3].split(',') {
             let item = item.trim();
             let (start, stop) = if let Some((start, rest)) = item.split_once('-') {
-                (
-                    number(start)?,
-                    number(rest.split('-').next().unwrap_or_default())?,
-                )
+                (number(start)?, number(rest.split('-').next().unwrap_or_default())?)
             } else {
                 let port = number(item)?;
                 (port, port)
@@ -236,19 +207,14 @@ mod tests {
 
     #[test]
     fn mapping_pattern_is_quoted_with_its_anchor() {
-        let arguments: Map<String, Value> = [("target".to_owned(), json!("/srv/it's"))]
-            .into_iter()
-            .collect();
+        let arguments: Map<String, Value> = [("target".to_owned(), json!("/srv/it's"))].into_iter().collect();
         let fact = FACTS
             .iter()
             .find(|fact| fact.name == "selinux.FileContextMapping")
             .map(|fact| (fact.command)(&arguments));
         assert_eq!(
             fact.map(|command| command.raw_value()),
-            Some(
-                "set -o pipefail && semanage fcontext -n -l | (grep '^/srv/it'\"'\"'s' || true)"
-                    .to_owned()
-            )
+            Some("set -o pipefail && semanage fcontext -n -l | (grep '^/srv/it'\"'\"'s' || true)".to_owned())
         );
     }
 
@@ -257,9 +223,7 @@ mod tests {
         let fact = ports(&lines(&["a_port_t   udp   7, 9-10", "b_port_t   tcp   7"])).ok();
         assert_eq!(
             fact,
-            Some(
-                json!({"udp": {"7": "a_port_t", "9": "a_port_t", "10": "a_port_t"}, "tcp": {"7": "b_port_t"}})
-            )
+            Some(json!({"udp": {"7": "a_port_t", "9": "a_port_t", "10": "a_port_t"}, "tcp": {"7": "b_port_t"}}))
         );
     }
 

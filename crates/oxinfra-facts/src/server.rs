@@ -16,28 +16,20 @@ use regex::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::files::{compiled, python_int, python_str, refused, try_int};
-use crate::registry::{
-    FactDef, FactError, Param, default_dict, default_list, default_none, joined, string_argument,
-};
+use crate::registry::{FactDef, FactError, Param, default_dict, default_list, default_none, joined, string_argument};
 
 // `~user` only expands when the name is a bare word, so it is checked, not quoted.
-static SAFE_USERNAME: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9._][a-zA-Z0-9._-]*$"));
+static SAFE_USERNAME: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9._][a-zA-Z0-9._-]*$"));
 static ISO_DATE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
     Regex::new(
         r"^(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])[Tt](2[0-3]|[0-1]\d|\d):([0-5]\d|\d):(6[0-1]|[0-5]\d|\d)([+-]\d\d:?[0-5]\d(?::?[0-5]\d(?:\.\d{1,6})?)?|Z)$",
     )
 });
-static SYSCTL_WORDS: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_\-.\s]+$"));
-static LOGIN_TIME: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"[A-Z][a-z]{2} [A-Z][a-z]{2} {1,2}\d+ .+$"));
-static SELINUX_STATUS: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^SELinux status:\s+(\S+)"));
-static UPTIME_LOAD: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"load averages?:\s*([0-9.]+)[,\s]+([0-9.]+)[,\s]+([0-9.]+)"));
-static OCTAL_ESCAPE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"\\[0-7]{3}"));
+static SYSCTL_WORDS: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_\-.\s]+$"));
+static LOGIN_TIME: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"[A-Z][a-z]{2} [A-Z][a-z]{2} {1,2}\d+ .+$"));
+static SELINUX_STATUS: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^SELinux status:\s+(\S+)"));
+static UPTIME_LOAD: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"load averages?:\s*([0-9.]+)[,\s]+([0-9.]+)[,\s]+([0-9.]+)"));
+static OCTAL_ESCAPE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"\\[0-7]{3}"));
 
 const TMP_DIR_SCRIPT: &str = r#"if [ -n "$TMPDIR" ] && [ -d "$TMPDIR" ] && [ -w "$TMPDIR" ]; then
     echo "$TMPDIR";
@@ -86,13 +78,12 @@ fi
 echo "no_reboot_required"
 "#;
 
-const LINUX_DISTRIBUTION_COMMAND: &str = r#"cd /etc/ && for file in $(ls -pdL *-release | grep -v /); do echo "/etc/${file}"; cat "/etc/${file}"; echo ---; done"#;
+const LINUX_DISTRIBUTION_COMMAND: &str =
+    r#"cd /etc/ && for file in $(ls -pdL *-release | grep -v /); do echo "/etc/${file}"; cat "/etc/${file}"; echo ---; done"#;
 const GUI_COMMAND: &str = "ls /usr/bin/*session || true";
 const TIMEZONE_COMMAND: &str = "readlink -f /etc/localtime | sed 's|.*/zoneinfo/||'";
-const SECURITY_LIMITS_COMMAND: &str =
-    "! test -e /etc/security/limits.conf || cat /etc/security/limits.conf";
-const LAST_COMMAND: &str =
-    "last -Fwi 2>/dev/null || last -w 2>/dev/null || last 2>/dev/null || true";
+const SECURITY_LIMITS_COMMAND: &str = "! test -e /etc/security/limits.conf || cat /etc/security/limits.conf";
+const LAST_COMMAND: &str = "last -Fwi 2>/dev/null || last -w 2>/dev/null || last 2>/dev/null || true";
 const LASTB_COMMAND: &str = "lastb -Fwi 2>/dev/null || lastb 2>/dev/null || true";
 
 /// A command without arguments: fixed shell text.
@@ -132,42 +123,22 @@ pub const FACTS: &[FactDef] = &[
         default: default_none,
         shell_executable: None,
     },
-    plain(
-        "server.Timezone",
-        fixed!(TIMEZONE_COMMAND),
-        first_output_line,
-        default_none,
-    ),
+    plain("server.Timezone", fixed!(TIMEZONE_COMMAND), first_output_line, default_none),
     FactDef {
         name: "server.Which",
         params: &[Param::required("command")],
         command: |arguments| {
             let command = string_argument(arguments, "command");
-            StringCommand::raw("command -v")
-                .quoted(command)
-                .text("|| true")
+            StringCommand::raw("command -v").quoted(command).text("|| true")
         },
         requires_command: None,
         process: joined,
         default: default_none,
         shell_executable: None,
     },
-    plain(
-        "server.Date",
-        fixed!("date +'%Y-%m-%dT%H:%M:%S%z'"),
-        date,
-        now,
-    ),
-    requiring(
-        text("server.MacosVersion", fixed!("sw_vers -productVersion")),
-        |_| "sw_vers".to_owned(),
-    ),
-    plain(
-        "server.Mounts",
-        fixed!("cat /proc/self/mountinfo"),
-        mounts,
-        default_dict,
-    ),
+    plain("server.Date", fixed!("date +'%Y-%m-%dT%H:%M:%S%z'"), date, now),
+    requiring(text("server.MacosVersion", fixed!("sw_vers -productVersion")), |_| "sw_vers".to_owned()),
+    plain("server.Mounts", fixed!("cat /proc/self/mountinfo"), mounts, default_dict),
     requiring(
         plain(
             "server.LsbRelease",
@@ -192,12 +163,7 @@ pub const FACTS: &[FactDef] = &[
         default: default_dict,
         shell_executable: None,
     },
-    plain(
-        "server.Groups",
-        fixed!("cat /etc/group"),
-        |_, output| Ok(groups(output)),
-        default_list,
-    ),
+    plain("server.Groups", fixed!("cat /etc/group"), |_, output| Ok(groups(output)), default_list),
     plain("server.Users", fixed!(USERS_SCRIPT), users, default_dict),
     FactDef {
         name: "server.AuthorizedKeys",
@@ -215,78 +181,32 @@ pub const FACTS: &[FactDef] = &[
         distro::unknown,
     ),
     // pyinfra's `ShortFactBase` over `LinuxDistribution`: its `name`.
-    plain(
-        "server.LinuxName",
-        fixed!(LINUX_DISTRIBUTION_COMMAND),
-        linux_name,
-        default_none,
-    ),
-    requiring(
-        plain(
-            "server.Selinux",
-            fixed!("sestatus"),
-            selinux,
-            selinux_unknown,
-        ),
-        |_| "sestatus".to_owned(),
-    ),
-    plain(
-        "server.LinuxGui",
-        fixed!(GUI_COMMAND),
-        |_, output| Ok(linux_gui(output)),
-        default_list,
-    ),
+    plain("server.LinuxName", fixed!(LINUX_DISTRIBUTION_COMMAND), linux_name, default_none),
+    requiring(plain("server.Selinux", fixed!("sestatus"), selinux, selinux_unknown), |_| "sestatus".to_owned()),
+    plain("server.LinuxGui", fixed!(GUI_COMMAND), |_, output| Ok(linux_gui(output)), default_list),
     // pyinfra's `ShortFactBase` over `LinuxGui`: whether it found any.
-    plain(
-        "server.HasGui",
-        fixed!(GUI_COMMAND),
-        |_, output| Ok(has_gui(output)),
-        || Value::Bool(false),
-    ),
+    plain("server.HasGui", fixed!(GUI_COMMAND), |_, output| Ok(has_gui(output)), || Value::Bool(false)),
     requiring(
-        plain(
-            "server.Locales",
-            fixed!("locale -a"),
-            |_, output| Ok(locales(output)),
-            default_list,
-        ),
+        plain("server.Locales", fixed!("locale -a"), |_, output| Ok(locales(output)), default_list),
         |_| "locale".to_owned(),
     ),
-    plain(
-        "server.SecurityLimits",
-        fixed!(SECURITY_LIMITS_COMMAND),
-        security_limits,
-        default_list,
-    ),
-    plain(
-        "server.RebootRequired",
-        fixed!(REBOOT_REQUIRED_SCRIPT),
-        reboot_required,
-        default_none,
-    ),
+    plain("server.SecurityLimits", fixed!(SECURITY_LIMITS_COMMAND), security_limits, default_list),
+    plain("server.RebootRequired", fixed!(REBOOT_REQUIRED_SCRIPT), reboot_required, default_none),
     FactDef {
         name: "server.EtcHosts",
         params: &[Param::optional("path", "\"/etc/hosts\"")],
         command: |arguments| {
             let path = string_argument(arguments, "path");
-            StringCommand::raw("cat")
-                .quoted(path)
-                .text("2>/dev/null || true")
+            StringCommand::raw("cat").quoted(path).text("2>/dev/null || true")
         },
         requires_command: None,
         process: |_, output| Ok(etc_hosts(output)),
         default: default_dict,
         shell_executable: None,
     },
-    requiring(
-        plain(
-            "server.Last",
-            fixed!(LAST_COMMAND),
-            |_, output| Ok(logins(output)),
-            default_list,
-        ),
-        |_| "last".to_owned(),
-    ),
+    requiring(plain("server.Last", fixed!(LAST_COMMAND), |_, output| Ok(logins(output)), default_list), |_| {
+        "last".to_owned()
+    }),
     plain(
         "server.LoadAverage",
         fixed!("cat /proc/loadavg 2>/dev/null || uptime"),
@@ -294,12 +214,7 @@ pub const FACTS: &[FactDef] = &[
         default_dict,
     ),
     requiring(
-        plain(
-            "server.Lastb",
-            fixed!(LASTB_COMMAND),
-            |_, output| Ok(logins(output)),
-            default_list,
-        ),
+        plain("server.Lastb", fixed!(LASTB_COMMAND), |_, output| Ok(logins(output)), default_list),
         |_| "lastb".to_owned(),
     ),
 ];
@@ -313,12 +228,7 @@ const fn text(name: &'static str, command: Command) -> FactDef {
 }
 
 /// A fact without arguments.
-const fn plain(
-    name: &'static str,
-    command: Command,
-    process: Process,
-    default: fn() -> Value,
-) -> FactDef {
+const fn plain(name: &'static str, command: Command, process: Process, default: fn() -> Value) -> FactDef {
     FactDef {
         name,
         params: &[],
@@ -346,12 +256,7 @@ fn process_error(fact: &str, message: impl Into<String>) -> FactError {
 }
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
-    Value::Array(
-        items
-            .into_iter()
-            .map(|item| Value::String(item.to_owned()))
-            .collect(),
-    )
+    Value::Array(items.into_iter().map(|item| Value::String(item.to_owned())).collect())
 }
 
 // Home, AuthorizedKeys
@@ -368,9 +273,7 @@ fn home_command(arguments: &Map<String, Value>) -> StringCommand {
 
 fn authorized_keys_command(arguments: &Map<String, Value>) -> StringCommand {
     if let Some(path) = arguments.get("path").filter(|path| !path.is_null()) {
-        return StringCommand::raw("cat")
-            .quoted(python_str(path))
-            .text("2>/dev/null || true");
+        return StringCommand::raw("cat").quoted(python_str(path)).text("2>/dev/null || true");
     }
     let user = string_argument(arguments, "user");
     match unsafe_username(user) {
@@ -383,28 +286,19 @@ fn authorized_keys_command(arguments: &Map<String, Value>) -> StringCommand {
 
 /// Why `user` cannot follow a `~`, if it cannot.
 fn unsafe_username(user: &str) -> Option<String> {
-    let safe =
-        user.is_empty() || compiled(&SAFE_USERNAME).is_ok_and(|pattern| pattern.is_match(user));
+    let safe = user.is_empty() || compiled(&SAFE_USERNAME).is_ok_and(|pattern| pattern.is_match(user));
     (!safe).then(|| format!("Unsafe username for shell tilde expansion: {user:?}"))
 }
 
 /// Keys in file order, without blank lines and comments.
 fn authorized_keys(output: &[String]) -> Value {
-    strings(
-        output
-            .iter()
-            .map(|line| line.trim())
-            .filter(|line| !line.is_empty() && !line.starts_with('#')),
-    )
+    strings(output.iter().map(|line| line.trim()).filter(|line| !line.is_empty() && !line.starts_with('#')))
 }
 
 // Timezone, Date
 
 /// The first line as printed (pyinfra's `output[0]`, unstripped).
-fn first_output_line(
-    _arguments: &Map<String, Value>,
-    output: &[String],
-) -> Result<Value, FactError> {
+fn first_output_line(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
     output
         .first()
         .map(|line| Value::String(line.clone()))
@@ -415,12 +309,7 @@ fn first_output_line(
 /// shown as `2019-01-01T00:00:00+00:00`.
 fn date(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
     let line = output.first().map_or("", String::as_str);
-    let error = || {
-        process_error(
-            "server.Date",
-            format!("`{line}` does not match format '%Y-%m-%dT%H:%M:%S%z'"),
-        )
-    };
+    let error = || process_error("server.Date", format!("`{line}` does not match format '%Y-%m-%dT%H:%M:%S%z'"));
     let captures = compiled(&ISO_DATE)?.captures(line).ok_or_else(error)?;
     let number = |index: usize| {
         captures
@@ -434,11 +323,7 @@ fn date(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, Fac
         .ok_or_else(error)?;
     let offset = captures.get(7).map_or("", |found| found.as_str());
     let seconds = utc_offset_seconds(offset).ok_or_else(error)?;
-    Ok(Value::String(format!(
-        "{}{}",
-        python_iso(&moment),
-        python_offset(seconds)
-    )))
+    Ok(Value::String(format!("{}{}", python_iso(&moment), python_offset(seconds))))
 }
 
 /// `Z`, `+H`, `+HH`, `+HHMM`, `+HH:MM` or `+HHMMSS[.ffffff]` as seconds east of UTC
@@ -491,14 +376,9 @@ fn python_iso(moment: &NaiveDateTime) -> String {
 /// The controller's current time, pyinfra's `Date` default (`datetime.now`). Taken in
 /// UTC: the crate has no time zone database.
 fn now() -> Value {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let seconds = i64::try_from(since_epoch.as_secs()).unwrap_or_default();
-    DateTime::from_timestamp(seconds, since_epoch.subsec_micros() * 1000)
-        .map_or(Value::Null, |moment| {
-            Value::String(python_iso(&moment.naive_utc()))
-        })
+    DateTime::from_timestamp(seconds, since_epoch.subsec_micros() * 1000).map_or(Value::Null, |moment| Value::String(python_iso(&moment.naive_utc())))
 }
 
 // Mounts
@@ -506,12 +386,7 @@ fn now() -> Value {
 /// `/proc/self/mountinfo` as `{mount point: {device, type, options}}`; per-mount and
 /// superblock options merged, `ro`/`rw` taken from the mount.
 fn mounts(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
-    let error = |line: &str| {
-        process_error(
-            "server.Mounts",
-            format!("cannot read mountinfo line `{line}`"),
-        )
-    };
+    let error = |line: &str| process_error("server.Mounts", format!("cannot read mountinfo line `{line}`"));
     let mut devices = Map::new();
     for line in output {
         let fields: Vec<&str> = line.splitn(7, ' ').collect();
@@ -532,10 +407,7 @@ fn mounts(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, F
             return Err(error(line));
         };
         let mut options: Vec<String> = mount_options.split(',').map(str::to_owned).collect();
-        for option in super_options
-            .split(',')
-            .filter(|option| !matches!(*option, "ro" | "rw"))
-        {
+        for option in super_options.split(',').filter(|option| !matches!(*option, "ro" | "rw")) {
             options.push(unescape_octal(option)?);
         }
         devices.insert(
@@ -550,10 +422,7 @@ fn mounts(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, F
 fn unescape_octal(text: &str) -> Result<String, FactError> {
     Ok(compiled(&OCTAL_ESCAPE)?
         .replace_all(text, |captures: &regex::Captures<'_>| {
-            let digits = captures
-                .get(0)
-                .map_or("", |found| found.as_str())
-                .trim_start_matches('\\');
+            let digits = captures.get(0).map_or("", |found| found.as_str()).trim_start_matches('\\');
             u32::from_str_radix(digits, 8)
                 .ok()
                 .and_then(char::from_u32)
@@ -581,10 +450,7 @@ fn lsb_release(output: &[String]) -> Value {
 fn os_release(output: &[String]) -> Value {
     let mut items = Map::new();
     for (key, value) in output.iter().filter_map(|line| line.split_once('=')) {
-        items.insert(
-            key.trim().to_lowercase(),
-            Value::String(value.trim().trim_matches('"').to_owned()),
-        );
+        items.insert(key.trim().to_lowercase(), Value::String(value.trim().trim_matches('"').to_owned()));
     }
     Value::Object(items)
 }
@@ -619,11 +485,7 @@ fn sysctl(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, F
         let values = values.trim();
         let value = if words.is_match(values) {
             let mut items: Vec<Value> = values.split_whitespace().map(try_int).collect();
-            if items.len() == 1 {
-                items.remove(0)
-            } else {
-                Value::Array(items)
-            }
+            if items.len() == 1 { items.remove(0) } else { Value::Array(items) }
         } else {
             Value::String(values.to_owned())
         };
@@ -635,18 +497,12 @@ fn sysctl(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, F
 // Groups, Users
 
 fn groups(output: &[String]) -> Value {
-    strings(
-        output
-            .iter()
-            .filter(|line| line.contains(':'))
-            .filter_map(|line| line.split(':').next()),
-    )
+    strings(output.iter().filter(|line| line.contains(':')).filter_map(|line| line.split(':').next()))
 }
 
 /// `passwd entry|primary group|all groups|lastlog line|password hash` per user.
 fn users(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
-    let error =
-        |line: &str| process_error("server.Users", format!("cannot read user line `{line}`"));
+    let error = |line: &str| process_error("server.Users", format!("cannot read user line `{line}`"));
     let mut users = Map::new();
     for line in output {
         let mut fields: Vec<&str> = line.rsplitn(5, '|').collect();
@@ -663,20 +519,10 @@ fn users(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, Fa
         };
         let id = |text: &str| python_int(text).ok_or_else(|| error(line));
         let or_none = |text: &str| {
-            if text.is_empty() {
-                Value::Null
-            } else {
-                Value::String(text.to_owned())
-            }
+            if text.is_empty() { Value::Null } else { Value::String(text.to_owned()) }
         };
-        let secondary = strings(
-            user_groups
-                .split(' ')
-                .filter(|other| !other.is_empty() && other != group),
-        );
-        let login = compiled(&LOGIN_TIME)?
-            .find(lastlog)
-            .map(|found| found.as_str());
+        let secondary = strings(user_groups.split(' ').filter(|other| !other.is_empty() && other != group));
+        let login = compiled(&LOGIN_TIME)?.find(lastlog).map(|found| found.as_str());
         let login_time = login.map(login_time).transpose()?;
         users.insert(
             (*name).to_owned(),
@@ -715,21 +561,11 @@ fn login_time(text: &str) -> Result<Value, FactError> {
         "november",
         "december",
     ];
-    const DAYS: [&str; 7] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
     let error = || process_error("server.Users", format!("cannot read login time `{text}`"));
     let named = |names: &[&str], token: &str| {
         let lower = token.to_lowercase();
-        names
-            .iter()
-            .position(|name| lower == *name || (lower.len() == 3 && name.starts_with(&lower)))
+        names.iter().position(|name| lower == *name || (lower.len() == 3 && name.starts_with(&lower)))
     };
     let (mut year, mut month, mut day, mut time, mut offset) = (None, None, None, None, None);
     for token in text.split_whitespace() {
@@ -739,8 +575,7 @@ fn login_time(text: &str) -> Result<Value, FactError> {
         } else if token.starts_with(['+', '-']) {
             offset = Some(utc_offset_seconds(&token.replace(':', "")).ok_or_else(error)?);
         } else if token.contains(':') {
-            let parsed = NaiveTime::parse_from_str(token, "%H:%M:%S%.f")
-                .or_else(|_| NaiveTime::parse_from_str(token, "%H:%M"));
+            let parsed = NaiveTime::parse_from_str(token, "%H:%M:%S%.f").or_else(|_| NaiveTime::parse_from_str(token, "%H:%M"));
             time = Some(parsed.map_err(|_| error())?);
         } else if matches!(token, "UTC" | "GMT" | "Z" | "z") {
             offset = Some(0);
@@ -748,19 +583,12 @@ fn login_time(text: &str) -> Result<Value, FactError> {
             day = token.parse::<u32>().ok();
         } else if digits && token.len() == 4 && year.is_none() {
             year = token.parse::<i32>().ok();
-        } else if named(&DAYS, token).is_none()
-            && !(token.len() <= 5 && token.chars().all(|c| c.is_ascii_uppercase()))
-        {
+        } else if named(&DAYS, token).is_none() && !(token.len() <= 5 && token.chars().all(|c| c.is_ascii_uppercase())) {
             return Err(error());
         }
     }
     let today = today();
-    let date = NaiveDate::from_ymd_opt(
-        year.unwrap_or(today.year()),
-        month.unwrap_or(today.month()),
-        day.unwrap_or(today.day()),
-    )
-    .ok_or_else(error)?;
+    let date = NaiveDate::from_ymd_opt(year.unwrap_or(today.year()), month.unwrap_or(today.month()), day.unwrap_or(today.day())).ok_or_else(error)?;
     let moment = python_iso(&date.and_time(time.unwrap_or_default()));
     Ok(Value::String(match offset {
         Some(seconds) => format!("{moment}{}", python_offset(seconds)),
@@ -782,10 +610,7 @@ fn today() -> NaiveDate {
 // LinuxName, Selinux, LinuxGui, HasGui, Locales
 
 fn linux_name(arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
-    Ok(distro::linux_distribution(arguments, output)?
-        .get("name")
-        .cloned()
-        .unwrap_or(Value::Null))
+    Ok(distro::linux_distribution(arguments, output)?.get("name").cloned().unwrap_or(Value::Null))
 }
 
 fn selinux_unknown() -> Value {
@@ -822,12 +647,7 @@ fn has_gui(output: &[String]) -> Value {
 
 /// Locale names, `utf8` spelled `UTF-8` as in `/etc/locale.gen`.
 fn locales(output: &[String]) -> Value {
-    Value::Array(
-        output
-            .iter()
-            .map(|line| Value::String(line.replace("utf8", "UTF-8")))
-            .collect(),
-    )
+    Value::Array(output.iter().map(|line| Value::String(line.replace("utf8", "UTF-8"))).collect())
 }
 
 // SecurityLimits, RebootRequired, EtcHosts
@@ -835,28 +655,18 @@ fn locales(output: &[String]) -> Value {
 /// `limits.conf` rules; every line that is not blank or a comment has four words.
 fn security_limits(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
     let mut limits = Vec::new();
-    for line in output
-        .iter()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-    {
+    for line in output.iter().filter(|line| !line.starts_with('#') && !line.trim().is_empty()) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let [domain, limit_type, item, value] = words.as_slice() else {
-            return Err(process_error(
-                "server.SecurityLimits",
-                format!("expected four words in `{line}`"),
-            ));
+            return Err(process_error("server.SecurityLimits", format!("expected four words in `{line}`")));
         };
-        limits.push(
-            json!({"domain": domain, "limit_type": limit_type, "item": item, "value": value}),
-        );
+        limits.push(json!({"domain": domain, "limit_type": limit_type, "item": item, "value": value}));
     }
     Ok(Value::Array(limits))
 }
 
 fn reboot_required(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
-    let first = output
-        .first()
-        .ok_or_else(|| process_error("server.RebootRequired", "no output"))?;
+    let first = output.first().ok_or_else(|| process_error("server.RebootRequired", "no output"))?;
     Ok(Value::Bool(first.trim() == "reboot_required"))
 }
 
@@ -864,22 +674,14 @@ fn reboot_required(_arguments: &Map<String, Value>, output: &[String]) -> Result
 fn etc_hosts(output: &[String]) -> Value {
     let mut entries = Map::new();
     for line in output {
-        let words: Vec<&str> = line
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
+        let words: Vec<&str> = line.split('#').next().unwrap_or_default().split_whitespace().collect();
         let [address, names @ ..] = words.as_slice() else {
             continue;
         };
         if names.is_empty() {
             continue;
         }
-        if let Value::Array(known) = entries
-            .entry((*address).to_owned())
-            .or_insert_with(default_list)
-        {
+        if let Value::Array(known) = entries.entry((*address).to_owned()).or_insert_with(default_list) {
             for name in names {
                 if !known.iter().any(|other| other.as_str() == Some(name)) {
                     known.push(Value::String((*name).to_owned()));
@@ -897,11 +699,7 @@ fn etc_hosts(output: &[String]) -> Value {
 fn logins(output: &[String]) -> Value {
     const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let mut records = Vec::new();
-    for line in output
-        .iter()
-        .map(|line| line.trim_end())
-        .filter(|line| !line.is_empty())
-    {
+    for line in output.iter().map(|line| line.trim_end()).filter(|line| !line.is_empty()) {
         let lower = line.to_lowercase();
         if ["wtmp begins", "btmp begins", "user ", "username "]
             .iter()
@@ -919,11 +717,7 @@ fn logins(output: &[String]) -> Value {
             (*tty, &words[2..])
         };
         let Some(first) = rest.first() else { continue };
-        let (host, time) = if WEEKDAYS.contains(first) {
-            ("", rest)
-        } else {
-            (*first, &rest[1..])
-        };
+        let (host, time) = if WEEKDAYS.contains(first) { ("", rest) } else { (*first, &rest[1..]) };
         records.push(json!({"user": user, "tty": tty, "host": host, "time": time.join(" ")}));
     }
     Value::Array(records)
@@ -935,11 +729,7 @@ fn load_average(_arguments: &Map<String, Value>, output: &[String]) -> Result<Va
         let [one, five, fifteen] = values.map(|value| value.parse::<f64>().ok());
         Some(json!({"1": one?, "5": five?, "15": fifteen?}))
     };
-    for line in output
-        .iter()
-        .map(|line| line.trim())
-        .filter(|line| !line.is_empty())
-    {
+    for line in output.iter().map(|line| line.trim()).filter(|line| !line.is_empty()) {
         let words: Vec<&str> = line.split_whitespace().collect();
         if let [one, five, fifteen, ..] = words.as_slice() {
             if let Some(value) = loads([one, five, fifteen]) {
@@ -949,12 +739,7 @@ fn load_average(_arguments: &Map<String, Value>, output: &[String]) -> Result<Va
         if let Some(captures) = compiled(&UPTIME_LOAD)?.captures(line) {
             let group = |index: usize| captures.get(index).map_or("", |found| found.as_str());
             // pyinfra's float() raises on `1.2.3`; so does this.
-            return loads([group(1), group(2), group(3)]).ok_or_else(|| {
-                process_error(
-                    "server.LoadAverage",
-                    format!("cannot read loads in `{line}`"),
-                )
-            });
+            return loads([group(1), group(2), group(3)]).ok_or_else(|| process_error("server.LoadAverage", format!("cannot read loads in `{line}`")));
         }
     }
     Ok(default_dict())
@@ -973,16 +758,12 @@ mod distro {
     use crate::files::{compiled, python_int};
     use crate::registry::FactError;
 
-    static RELEASE_FILE_NAME: LazyLock<Result<Regex, regex::Error>> =
-        LazyLock::new(|| Regex::new(r"^(\w+)[-_](release|version)$"));
+    static RELEASE_FILE_NAME: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(\w+)[-_](release|version)$"));
     // Matches a release line reversed: `CentOS Linux release 7.9.2009 (Core)`.
-    static RELEASE_LINE_REVERSED: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-        Regex::new(r"^(?:[^)]*\)(.*)\()? *(?:STL )?([\d.+\-a-z]*\d) *(?:esaeler *)?(.+)")
-    });
-    static VERSION_CODENAME: LazyLock<Result<Regex, regex::Error>> =
-        LazyLock::new(|| Regex::new(r"\((\D+)\)|,\s*(\D+)"));
-    static VERSION_PARTS: LazyLock<Result<Regex, regex::Error>> =
-        LazyLock::new(|| Regex::new(r"^(\d+)\.?(\d+)?\.?(\d+)?"));
+    static RELEASE_LINE_REVERSED: LazyLock<Result<Regex, regex::Error>> =
+        LazyLock::new(|| Regex::new(r"^(?:[^)]*\)(.*)\()? *(?:STL )?([\d.+\-a-z]*\d) *(?:esaeler *)?(.+)"));
+    static VERSION_CODENAME: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"\((\D+)\)|,\s*(\D+)"));
+    static VERSION_PARTS: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^(\d+)\.?(\d+)?\.?(\d+)?"));
 
     /// Files `distro` never takes as the distribution's release file.
     const IGNORED: [&str; 9] = [
@@ -1010,10 +791,7 @@ mod distro {
     }
 
     /// Name, major and minor version and the `os-release` items of the distribution.
-    pub(super) fn linux_distribution(
-        _arguments: &Map<String, Value>,
-        output: &[String],
-    ) -> Result<Value, FactError> {
+    pub(super) fn linux_distribution(_arguments: &Map<String, Value>, output: &[String]) -> Result<Value, FactError> {
         let files = release_files(output)?;
         if files.is_empty() {
             return Ok(unknown());
@@ -1022,12 +800,7 @@ mod distro {
             Some(content) => parse_os_release(content)?,
             None => Vec::new(),
         };
-        let os = |key: &str| {
-            os_release
-                .iter()
-                .find(|(name, _)| name == key)
-                .map_or("", |(_, value)| value.as_str())
-        };
+        let os = |key: &str| os_release.iter().find(|(name, _)| name == key).map_or("", |(_, value)| value.as_str());
         let release = distro_release(&files)?;
         let from_release = |key: &str| release.get(key).map_or("", String::as_str);
 
@@ -1036,25 +809,14 @@ mod distro {
         } else {
             normalize(os("id"), &[("ol", "oracle"), ("opensuse-leap", "opensuse")])
         };
-        let name = [os("name"), from_release("name")]
-            .into_iter()
-            .find(|name| !name.is_empty())
-            .unwrap_or_default();
+        let name = [os("name"), from_release("name")].into_iter().find(|name| !name.is_empty()).unwrap_or_default();
         let mut versions = vec![
             os("version_id").to_owned(),
             from_release("version_id").to_owned(),
-            parse_release_line(os("pretty_name"))?
-                .remove("version_id")
-                .unwrap_or_default(),
+            parse_release_line(os("pretty_name"))?.remove("version_id").unwrap_or_default(),
         ];
-        if id == "debian"
-            || os("id_like")
-                .split_whitespace()
-                .any(|like| like == "debian")
-        {
-            let first = files
-                .get("debian_version")
-                .map(|content| first_line(content).trim_end().to_owned());
+        if id == "debian" || os("id_like").split_whitespace().any(|like| like == "debian") {
+            let first = files.get("debian_version").map(|content| first_line(content).trim_end().to_owned());
             versions.push(first.unwrap_or_default());
         }
         // `distro`'s best version: the last most precise one (most dots) wins.
@@ -1084,10 +846,7 @@ mod distro {
             _ => name,
         };
         let mut meta = Map::new();
-        for (key, value) in os_release
-            .iter()
-            .filter(|(key, _)| key != "release_codename")
-        {
+        for (key, value) in os_release.iter().filter(|(key, _)| key != "release_codename") {
             meta.insert(key.to_uppercase(), Value::String(value.clone()));
         }
         Ok(json!({"name": pretty, "major": part(1), "minor": part(2), "release_meta": meta}))
@@ -1110,20 +869,14 @@ mod distro {
                 return Err(error(format!("cannot write release file `{path}`")));
             }
             // Read back in text mode, as `distro` does: every line ending becomes `\n`.
-            files.insert(
-                name.to_owned(),
-                content.replace("\r\n", "\n").replace('\r', "\n"),
-            );
+            files.insert(name.to_owned(), content.replace("\r\n", "\n").replace('\r', "\n"));
         }
         Ok(files)
     }
 
     fn normalize(id: &str, table: &[(&str, &str)]) -> String {
         let id = id.to_lowercase().replace(' ', "_");
-        table
-            .iter()
-            .find(|(from, _)| *from == id)
-            .map_or(id, |(_, to)| (*to).to_owned())
+        table.iter().find(|(from, _)| *from == id).map_or(id, |(_, to)| (*to).to_owned())
     }
 
     fn first_line(content: &str) -> &str {
@@ -1147,12 +900,7 @@ mod distro {
                 set(&mut props, key.to_lowercase(), value.to_owned());
             }
         }
-        let get = |props: &Vec<(String, String)>, key: &str| {
-            props
-                .iter()
-                .find(|(name, _)| name == key)
-                .map(|(_, value)| value.clone())
-        };
+        let get = |props: &Vec<(String, String)>, key: &str| props.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
         if let Some(version) = get(&props, "version") {
             let codename = compiled(&VERSION_CODENAME)?
                 .captures(&version)
@@ -1163,9 +911,7 @@ mod distro {
                 set(&mut props, "release_codename".to_owned(), codename);
             }
         }
-        if let Some(codename) =
-            get(&props, "version_codename").or_else(|| get(&props, "ubuntu_codename"))
-        {
+        if let Some(codename) = get(&props, "version_codename").or_else(|| get(&props, "ubuntu_codename")) {
             set(&mut props, "codename".to_owned(), codename);
         }
         Ok(props)
@@ -1173,14 +919,9 @@ mod distro {
 
     /// The first `*-release`/`*_version` file (by name) whose first line gives a name,
     /// read as `distro` reads it, with the file name's prefix as `id`.
-    fn distro_release(
-        files: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<&'static str, String>, FactError> {
+    fn distro_release(files: &BTreeMap<String, String>) -> Result<BTreeMap<&'static str, String>, FactError> {
         let pattern = compiled(&RELEASE_FILE_NAME)?;
-        for (name, content) in files
-            .iter()
-            .filter(|(name, _)| !IGNORED.contains(&name.as_str()))
-        {
+        for (name, content) in files.iter().filter(|(name, _)| !IGNORED.contains(&name.as_str())) {
             let Some(prefix) = pattern.captures(name).and_then(|captures| captures.get(1)) else {
                 continue;
             };
@@ -1207,10 +948,7 @@ mod distro {
         if let Some(captures) = compiled(&RELEASE_LINE_REVERSED)?.captures(&reversed) {
             let fields = [(3, "name"), (2, "version_id"), (1, "codename")];
             for (index, key) in fields {
-                if let Some(found) = captures
-                    .get(index)
-                    .filter(|found| index == 3 || !found.as_str().is_empty())
-                {
+                if let Some(found) = captures.get(index).filter(|found| index == 3 || !found.as_str().is_empty()) {
                     info.insert(key, backwards(found));
                 }
             }
@@ -1297,9 +1035,7 @@ mod distro {
 
         #[test]
         fn shell_words_follow_posix_shlex() {
-            let words = shell_words(
-                "A=\"x \\\"y\\\" \\z\" B='it''s' C=a#comment\nD=\"\" # full line\nE=\\ e",
-            );
+            let words = shell_words("A=\"x \\\"y\\\" \\z\" B='it''s' C=a#comment\nD=\"\" # full line\nE=\\ e");
             assert_eq!(
                 words,
                 Ok(vec![
@@ -1316,74 +1052,39 @@ mod distro {
         #[test]
         fn release_line_reads_name_version_codename() {
             let info = parse_release_line("CentOS Linux release 7.9.2009 (Core)\n");
-            assert_eq!(
-                info.as_ref().map(|info| info.get("name").cloned()),
-                Ok(Some("CentOS Linux".to_owned()))
-            );
-            assert_eq!(
-                info.as_ref().map(|info| info.get("version_id").cloned()),
-                Ok(Some("7.9.2009".to_owned()))
-            );
-            assert_eq!(
-                info.map(|info| info.get("codename").cloned()),
-                Ok(Some("Core".to_owned()))
-            );
-            assert_eq!(
-                parse_release_line("\n").map(|info| info.get("name").cloned()),
-                Ok(Some(String::new()))
-            );
+            assert_eq!(info.as_ref().map(|info| info.get("name").cloned()), Ok(Some("CentOS Linux".to_owned())));
+            assert_eq!(info.as_ref().map(|info| info.get("version_id").cloned()), Ok(Some("7.9.2009".to_owned())));
+            assert_eq!(info.map(|info| info.get("codename").cloned()), Ok(Some("Core".to_owned())));
+            assert_eq!(parse_release_line("\n").map(|info| info.get("name").cloned()), Ok(Some(String::new())));
         }
 
         #[test]
         fn debian_version_file_refines_the_version() {
-            let output: Vec<String> = [
-                "/etc/os-release",
-                "ID=debian",
-                "VERSION_ID=\"12\"",
-                "---",
-                "/etc/debian_version",
-                "12.5",
-                "---",
-            ]
-            .map(str::to_owned)
-            .to_vec();
+            let output: Vec<String> = ["/etc/os-release", "ID=debian", "VERSION_ID=\"12\"", "---", "/etc/debian_version", "12.5", "---"]
+                .map(str::to_owned)
+                .to_vec();
             let value = linux_distribution(&Map::new(), &output);
             assert_eq!(
-                value.map(|value| (
-                    value["name"].clone(),
-                    value["major"].clone(),
-                    value["minor"].clone()
-                )),
+                value.map(|value| (value["name"].clone(), value["major"].clone(), value["minor"].clone())),
                 Ok((json!("Debian"), json!(12), json!(5)))
             );
         }
 
         #[test]
         fn redhat_release_normalizes_to_rhel() {
-            let output: Vec<String> = [
-                "/etc/redhat-release",
-                "Red Hat Enterprise Linux Server release 6.10 (Santiago)",
-                "---",
-            ]
-            .map(str::to_owned)
-            .to_vec();
+            let output: Vec<String> = ["/etc/redhat-release", "Red Hat Enterprise Linux Server release 6.10 (Santiago)", "---"]
+                .map(str::to_owned)
+                .to_vec();
             let value = linux_distribution(&Map::new(), &output);
             assert_eq!(
-                value.map(|value| (
-                    value["name"].clone(),
-                    value["major"].clone(),
-                    value["minor"].clone()
-                )),
+                value.map(|value| (value["name"].clone(), value["major"].clone(), value["minor"].clone())),
                 Ok((json!("RedHat"), json!(6), json!(10)))
             );
         }
 
         #[test]
         fn empty_output_is_unknown() {
-            assert_eq!(
-                linux_distribution(&Map::new(), &["---".to_owned()]),
-                Ok(unknown())
-            );
+            assert_eq!(linux_distribution(&Map::new(), &["---".to_owned()]), Ok(unknown()));
         }
     }
 }
@@ -1397,11 +1098,7 @@ mod tests {
     }
 
     fn arguments(value: Value) -> Map<String, Value> {
-        if let Value::Object(map) = value {
-            map
-        } else {
-            Map::new()
-        }
+        if let Value::Object(map) = value { map } else { Map::new() }
     }
 
     #[test]
@@ -1422,18 +1119,9 @@ mod tests {
     #[test]
     fn date_keeps_the_utc_offset() {
         let read = |line: &str| date(&Map::new(), &output(&[line]));
-        assert_eq!(
-            read("2024-02-29T23:59:59+0530"),
-            Ok(json!("2024-02-29T23:59:59+05:30"))
-        );
-        assert_eq!(
-            read("2024-1-2T3:04:05-0000"),
-            Ok(json!("2024-01-02T03:04:05+00:00"))
-        );
-        assert_eq!(
-            read("2024-01-02T03:04:05Z"),
-            Ok(json!("2024-01-02T03:04:05+00:00"))
-        );
+        assert_eq!(read("2024-02-29T23:59:59+0530"), Ok(json!("2024-02-29T23:59:59+05:30")));
+        assert_eq!(read("2024-1-2T3:04:05-0000"), Ok(json!("2024-01-02T03:04:05+00:00")));
+        assert_eq!(read("2024-01-02T03:04:05Z"), Ok(json!("2024-01-02T03:04:05+00:00")));
         assert!(read("2023-02-29T00:00:00+0000").is_err());
         assert!(read("2024-01-02T03:04:05").is_err());
     }
@@ -1449,66 +1137,38 @@ mod tests {
 
     #[test]
     fn authorized_keys_path_is_quoted() {
-        let command =
-            authorized_keys_command(&arguments(json!({"user": "a b", "path": "/keys/a b"})));
+        let command = authorized_keys_command(&arguments(json!({"user": "a b", "path": "/keys/a b"})));
         assert_eq!(command.raw_value(), "cat '/keys/a b' 2>/dev/null || true");
     }
 
     #[test]
     fn sysctl_quotes_each_key() {
         let command = |keys: Value| sysctl_command(&arguments(json!({ "keys": keys }))).raw_value();
-        assert_eq!(
-            command(json!(["vm.swappiness", "a b"])),
-            "sysctl vm.swappiness 'a b' 2>/dev/null || true"
-        );
+        assert_eq!(command(json!(["vm.swappiness", "a b"])), "sysctl vm.swappiness 'a b' 2>/dev/null || true");
         // As pyinfra: a string is iterated character by character.
         assert_eq!(command(json!("ab")), "sysctl a b 2>/dev/null || true");
     }
 
     #[test]
     fn sysctl_values_keep_text_that_is_not_words() {
-        let value = sysctl(
-            &Map::new(),
-            &output(&["a = x/y", "b = 1_000", "c = 99999999999999999999", "=d"]),
-        );
-        assert_eq!(
-            value,
-            Ok(json!({"a": "x/y", "b": 1000, "c": 99_999_999_999_999_999_999_u128.to_string()}))
-        );
+        let value = sysctl(&Map::new(), &output(&["a = x/y", "b = 1_000", "c = 99999999999999999999", "=d"]));
+        assert_eq!(value, Ok(json!({"a": "x/y", "b": 1000, "c": 99_999_999_999_999_999_999_u128.to_string()})));
     }
 
     #[test]
     fn mounts_unescape_names_and_skip_optional_fields() {
-        let value = mounts(
-            &Map::new(),
-            &output(&["1 2 3:4 / /a\\040b rw shared:1 master:2 - tmpfs none ro,size=1\\054k"]),
-        );
-        assert_eq!(
-            value,
-            Ok(json!({"/a b": {"device": "none", "type": "tmpfs", "options": ["rw", "size=1,k"]}}))
-        );
+        let value = mounts(&Map::new(), &output(&["1 2 3:4 / /a\\040b rw shared:1 master:2 - tmpfs none ro,size=1\\054k"]));
+        assert_eq!(value, Ok(json!({"/a b": {"device": "none", "type": "tmpfs", "options": ["rw", "size=1,k"]}})));
         assert!(mounts(&Map::new(), &output(&["1 2 3:4 / /a rw - tmpfs"])).is_err());
         assert!(mounts(&Map::new(), &output(&["1 2 3:4 / /a rw shared:1"])).is_err());
     }
 
     #[test]
     fn login_time_is_aware_only_with_an_offset() {
-        assert_eq!(
-            login_time("Tue Mar 1 10:00:00 UTC 2022"),
-            Ok(json!("2022-03-01T10:00:00+00:00"))
-        );
-        assert_eq!(
-            login_time("Tue Mar 1 10:00:00 CEST 2022"),
-            Ok(json!("2022-03-01T10:00:00"))
-        );
-        assert_eq!(
-            login_time("Tue Mar 1 10:00:00 +05:30 2022"),
-            Ok(json!("2022-03-01T10:00:00+05:30"))
-        );
-        assert_eq!(
-            login_time("Tue February 3 10:00:00.25 2020"),
-            Ok(json!("2020-02-03T10:00:00.250000"))
-        );
+        assert_eq!(login_time("Tue Mar 1 10:00:00 UTC 2022"), Ok(json!("2022-03-01T10:00:00+00:00")));
+        assert_eq!(login_time("Tue Mar 1 10:00:00 CEST 2022"), Ok(json!("2022-03-01T10:00:00")));
+        assert_eq!(login_time("Tue Mar 1 10:00:00 +05:30 2022"), Ok(json!("2022-03-01T10:00:00+05:30")));
+        assert_eq!(login_time("Tue February 3 10:00:00.25 2020"), Ok(json!("2020-02-03T10:00:00.250000")));
         assert!(login_time("Thu Feb 30 10:00:00 2020").is_err());
         assert!(login_time("Thu Jan 30 10:20:30 2020 extra").is_err());
     }
@@ -1524,23 +1184,14 @@ mod tests {
     #[test]
     fn load_average_rejects_malformed_uptime_numbers() {
         let read = |line: &str| load_average(&Map::new(), &output(&[line]));
-        assert_eq!(
-            read("up 2 days, load averages: 1.00 2.50 3.00"),
-            Ok(json!({"1": 1.0, "5": 2.5, "15": 3.0}))
-        );
+        assert_eq!(read("up 2 days, load averages: 1.00 2.50 3.00"), Ok(json!({"1": 1.0, "5": 2.5, "15": 3.0})));
         assert!(read("load average: 1.2.3, 2, 3").is_err());
         assert_eq!(read("nothing here"), Ok(json!({})));
     }
 
     #[test]
     fn logins_skip_headers_and_short_lines() {
-        let value = logins(&output(&[
-            "USERNAME x y",
-            "a b",
-            "reboot system boot",
-            "a b Mon Jan 1",
-            "a b host",
-        ]));
+        let value = logins(&output(&["USERNAME x y", "a b", "reboot system boot", "a b Mon Jan 1", "a b host"]));
         assert_eq!(
             value,
             json!([{"user": "a", "tty": "b", "host": "", "time": "Mon Jan 1"}, {"user": "a", "tty": "b", "host": "host", "time": ""}])
@@ -1550,13 +1201,7 @@ mod tests {
     #[test]
     fn security_limits_need_four_words() {
         assert!(security_limits(&Map::new(), &output(&["* soft nofile"])).is_err());
-        assert!(
-            security_limits(
-                &Map::new(),
-                &output(&["  # indented comments are rules to pyinfra"])
-            )
-            .is_err()
-        );
+        assert!(security_limits(&Map::new(), &output(&["  # indented comments are rules to pyinfra"])).is_err());
     }
 
     #[test]

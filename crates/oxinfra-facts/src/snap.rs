@@ -17,10 +17,7 @@ static INFO_FIELDS: LazyLock<[(&str, Result<Regex, regex::Error>); 5]> = LazyLoc
         ("publisher", Regex::new(r"^publisher:[ ]+(.*)")),
         ("snap-id", Regex::new(r"^snap-id:[ ]+(.*)")),
         // The tracked channel is `track/risk`; a branch after it is dropped.
-        (
-            "channel",
-            Regex::new(r"^tracking:[ ]+([\w\d.-]+/[\w\d.-]+)[/]?.*$"),
-        ),
+        ("channel", Regex::new(r"^tracking:[ ]+([\w\d.-]+/[\w\d.-]+)[/]?.*$")),
         ("version", Regex::new(r"^installed:[ ]+([\w\d.-]+).*$")),
     ]
 });
@@ -34,9 +31,7 @@ pub const FACTS: &[FactDef] = &[
     FactDef {
         name: "snap.SnapPackage",
         params: &[Param::required("package")],
-        command: |arguments| {
-            StringCommand::raw("snap info").quoted(string_argument(arguments, "package"))
-        },
+        command: |arguments| StringCommand::raw("snap info").quoted(string_argument(arguments, "package")),
         requires_command: Some(requires_snap),
         process: |_, output| snap_info(output),
         default: default_dict,
@@ -64,10 +59,7 @@ fn snap_info(output: &[String]) -> Result<Value, FactError> {
                 message: error.to_string(),
             })?;
             if let Some(found) = pattern.captures(line).and_then(|captures| captures.get(1)) {
-                info.insert(
-                    (*field).to_owned(),
-                    Value::String(found.as_str().to_owned()),
-                );
+                info.insert((*field).to_owned(), Value::String(found.as_str().to_owned()));
             }
         }
     }
@@ -112,10 +104,7 @@ mod tests {
 
     #[test]
     fn info_of_an_unknown_snap_is_empty() -> Result<(), FactError> {
-        assert_eq!(
-            snap_info(&lines(&["error: no snap found for \"foo\""]))?,
-            json!({})
-        );
+        assert_eq!(snap_info(&lines(&["error: no snap found for \"foo\""]))?, json!({}));
         Ok(())
     }
 

@@ -15,11 +15,8 @@ use crate::registry::{Arguments, FactDef, FactError, Param, default_dict};
 
 /// A unit name: a prefix of letters, digits and `:-_.\@`, then a dot and a unit type.
 /// pyinfra matches it at the start of the `Id=` value only.
-static UNIT_NAME: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| {
-    Regex::new(
-        r"^[a-zA-Z0-9:\-_.\\@]+\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)",
-    )
-});
+static UNIT_NAME: LazyLock<Result<Regex, regex::Error>> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9:\-_.\\@]+\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)"));
 
 /// The `systemd` facts' parameters, in pyinfra's order.
 const PARAMS: &[Param] = &[
@@ -85,21 +82,14 @@ fn truthy(value: Option<&Value>) -> bool {
 
 /// An argument that is `None` unless given, as its text.
 fn optional_text(arguments: &Map<String, Value>, name: &str) -> Option<String> {
-    arguments
-        .get(name)
-        .filter(|value| !value.is_null())
-        .map(python_str)
+    arguments.get(name).filter(|value| !value.is_null()).map(python_str)
 }
 
 /// `systemctl`, `systemctl --user`, with `--machine=[user@]machine` when a machine or
 /// a user's manager is named (a user alone means that user's manager on this host).
 /// pyinfra writes the machine and user names into the command unquoted.
 pub fn systemctl(user_mode: bool, machine: Option<&str>, user_name: Option<&str>) -> StringCommand {
-    let mut command = StringCommand::raw(if user_mode {
-        "systemctl --user"
-    } else {
-        "systemctl"
-    });
+    let mut command = StringCommand::raw(if user_mode { "systemctl --user" } else { "systemctl" });
     match (machine, user_name) {
         (Some(machine), Some(user_name)) => {
             command = command.text(format!("--machine={user_name}@{machine}"));
@@ -119,11 +109,7 @@ fn show_command(arguments: &Map<String, Value>, property: &str) -> StringCommand
     let machine = optional_text(arguments, "machine");
     let user_name = optional_text(arguments, "user_name");
     let mut command = StringCommand::new()
-        .nested(systemctl(
-            user_mode,
-            machine.as_deref(),
-            user_name.as_deref(),
-        ))
+        .nested(systemctl(user_mode, machine.as_deref(), user_name.as_deref()))
         .text("show --all --property Id --property")
         .text(property);
     match arguments.get("services") {
@@ -136,9 +122,7 @@ fn show_command(arguments: &Map<String, Value>, property: &str) -> StringCommand
         Some(service) => command = command.quoted(python_str(service)),
     }
     if user_mode {
-        return StringCommand::raw("(")
-            .nested(command)
-            .text("2>/dev/null || true )");
+        return StringCommand::raw("(").nested(command).text("2>/dev/null || true )");
     }
     command
 }
@@ -160,10 +144,7 @@ fn units(output: &[String], state: &UnitState) -> Result<Value, FactError> {
         }
         if key == state.property {
             if let Some(unit) = &current {
-                units.insert(
-                    unit.clone(),
-                    Value::Bool(state.true_values.contains(&value)),
-                );
+                units.insert(unit.clone(), Value::Bool(state.true_values.contains(&value)));
             }
         }
     }
@@ -186,21 +167,13 @@ mod tests {
 
     #[test]
     fn id_that_is_not_a_unit_name_is_skipped() {
-        let output = lines(&[
-            "Id=not-a-unit",
-            "SubState=running",
-            "Id=a.service",
-            "SubState=dead",
-        ]);
+        let output = lines(&["Id=not-a-unit", "SubState=running", "Id=a.service", "SubState=dead"]);
         assert_eq!(units(&output, &STATUS), Ok(json!({"a.service": false})));
     }
 
     #[test]
     fn named_user_without_machine_means_the_local_host() {
-        assert_eq!(
-            systemctl(true, None, Some("alice")).raw_value(),
-            "systemctl --user --machine=alice@.host"
-        );
+        assert_eq!(systemctl(true, None, Some("alice")).raw_value(), "systemctl --user --machine=alice@.host");
     }
 
     #[test]

@@ -23,8 +23,7 @@ const INITD_STATUS_SCRIPT: &str = r####"
         done
     "####;
 
-static STATUS_LINE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^([a-zA-Z0-9\-]+)=([0-9]+)"));
+static STATUS_LINE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^([a-zA-Z0-9\-]+)=([0-9]+)"));
 
 /// The facts of this module.
 pub const FACTS: &[FactDef] = &[FactDef {
@@ -64,12 +63,7 @@ mod tests {
 
     #[test]
     fn exit_codes_map_to_running_stopped_and_unknown() {
-        let output: Vec<String> = ["a=0", "b=3", "c=4", "not a status line"]
-            .map(str::to_owned)
-            .into();
-        assert_eq!(
-            initd_status(&output),
-            Ok(json!({"a": true, "b": false, "c": null}))
-        );
+        let output: Vec<String> = ["a=0", "b=3", "c=4", "not a status line"].map(str::to_owned).into();
+        assert_eq!(initd_status(&output), Ok(json!({"a": true, "b": false, "c": null})));
     }
 }

@@ -70,10 +70,7 @@ pub(crate) fn parse_repositories(output: &[String]) -> Value {
         // A header holding `=` is also read as a setting, as pyinfra does.
         if !current.is_empty() {
             if let Some((key, value)) = line.split_once('=') {
-                current.insert(
-                    key.trim_end().to_owned(),
-                    Value::String(value.trim_start().to_owned()),
-                );
+                current.insert(key.trim_end().to_owned(), Value::String(value.trim_start().to_owned()));
             }
         }
     }
@@ -124,9 +121,6 @@ mod tests {
 
     #[test]
     fn settings_before_any_header_are_ignored() {
-        assert_eq!(
-            parse_repositories(&lines(&["key=value", "[x]"])),
-            json!([{"repoid": "x", "name": "x"}])
-        );
+        assert_eq!(parse_repositories(&lines(&["key=value", "[x]"])), json!([{"repoid": "x", "name": "x"}]));
     }
 }

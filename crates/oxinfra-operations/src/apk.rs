@@ -51,11 +51,7 @@ fn upgrade(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Op
 }
 
 fn push_upgrade(plan: &mut Plan<'_>, available: bool) {
-    plan.push_raw(if available {
-        "apk upgrade --available"
-    } else {
-        "apk upgrade"
-    });
+    plan.push_raw(if available { "apk upgrade --available" } else { "apk upgrade" });
 }
 
 /// `apk.update`: refreshes the package indexes, on every run.
@@ -104,13 +100,7 @@ fn packages(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), O
         ..PackageCommands::default()
     };
     let current = plan.fact("apk.ApkPackages", &[])?;
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &current,
-        args.present.as_bool(),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &current, args.present.as_bool(), &commands)
 }
 
 #[cfg(test)]
@@ -121,15 +111,8 @@ mod tests {
 
     #[test]
     fn names_are_quoted() {
-        let result = run(
-            "apk.packages",
-            json!({"packages": ["curl=8.5.0-r0", "a b"]}),
-            json!({"apk.ApkPackages": {}}),
-        );
-        assert_eq!(
-            result,
-            Ok((vec!["apk add curl=8.5.0-r0 'a b'".to_owned()], None))
-        );
+        let result = run("apk.packages", json!({"packages": ["curl=8.5.0-r0", "a b"]}), json!({"apk.ApkPackages": {}}));
+        assert_eq!(result, Ok((vec!["apk add curl=8.5.0-r0 'a b'".to_owned()], None)));
     }
 
     #[test]

@@ -25,8 +25,7 @@ use crate::registry::{OperationDef, call};
 /// The file `apt.update` touches after updating, which `cache_time` is measured from.
 const APT_UPDATE_FILENAME: &str = "/var/lib/apt/periodic/update-success-stamp";
 
-static KEYRING_UNSAFE: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"[^\w.-]+"));
+static KEYRING_UNSAFE: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"[^\w.-]+"));
 static UNDERSCORES: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"_+"));
 
 /// The operations of this module.
@@ -43,19 +42,8 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "apt.sources_file",
-        params: &[
-            "filename",
-            "types",
-            "uris",
-            "suites",
-            "components",
-            "architectures",
-            "signed_by",
-            "present",
-        ],
-        plan: |arguments, plan| {
-            sources_file(&parse_arguments("apt.sources_file", arguments)?, plan)
-        },
+        params: &["filename", "types", "uris", "suites", "components", "architectures", "signed_by", "present"],
+        plan: |arguments, plan| sources_file(&parse_arguments("apt.sources_file", arguments)?, plan),
     },
     OperationDef {
         name: "apt.ppa",
@@ -80,9 +68,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     OperationDef {
         name: "apt.dist_upgrade",
         params: &["auto_remove"],
-        plan: |arguments, plan| {
-            dist_upgrade(&parse_arguments("apt.dist_upgrade", arguments)?, plan)
-        },
+        plan: |arguments, plan| dist_upgrade(&parse_arguments("apt.dist_upgrade", arguments)?, plan),
     },
     OperationDef {
         name: "apt.packages",
@@ -194,11 +180,7 @@ fn sanitize_keyring_part(name: &str) -> Result<String, OperationError> {
     let replaced = unsafe_characters.replace_all(&lowered, "_");
     let single = underscores.replace_all(&replaced, "_");
     let trimmed = single.trim_matches(|c| c == '_' || c == '.');
-    Ok(if trimmed.is_empty() {
-        "apt-keyring".to_owned()
-    } else {
-        trimmed.to_owned()
-    })
+    Ok(if trimmed.is_empty() { "apt-keyring".to_owned() } else { trimmed.to_owned() })
 }
 
 fn key_stem(name: &str) -> String {
@@ -207,20 +189,12 @@ fn key_stem(name: &str) -> String {
 
 /// The keyring path in `/etc/apt/keyrings/` named after the URL's host and file, the
 /// local file's name, or the key ids.
-fn derive_keyring_path(
-    src: Option<&str>,
-    keyids: Option<&[String]>,
-) -> Result<String, OperationError> {
+fn derive_keyring_path(src: Option<&str>, keyids: Option<&[String]>) -> Result<String, OperationError> {
     let base = if let Some(src) = src.filter(|src| !src.is_empty()) {
         let url = UrlParts::parse(src);
         if !url.scheme.is_empty() && !url.netloc.is_empty() {
             let domain = sanitize_keyring_part(&url.netloc.replace(':', "_"))?;
-            let file = url
-                .path
-                .rsplit('/')
-                .next()
-                .filter(|file| !file.is_empty())
-                .unwrap_or("key");
+            let file = url.path.rsplit('/').next().filter(|file| !file.is_empty()).unwrap_or("key");
             format!("{domain}-{}", sanitize_keyring_part(&key_stem(file))?)
         } else {
             sanitize_keyring_part(&key_stem(src.rsplit('/').next().unwrap_or(src)))?
@@ -244,12 +218,7 @@ pub fn key(args: &KeyArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
         let request = GpgKey {
             keyid: args.keyid.clone(),
             present: false,
-            working_dirs: Some(
-                APT_KEYRING_DIRS
-                    .iter()
-                    .map(|directory| (*directory).to_owned())
-                    .collect(),
-            ),
+            working_dirs: Some(APT_KEYRING_DIRS.iter().map(|directory| (*directory).to_owned()).collect()),
             ..GpgKey::default()
         };
         return gpg_key(&request, plan);
@@ -300,9 +269,7 @@ fn same_repo(left: &Value, right: &Value) -> bool {
 }
 
 fn configured(sources: &Value, repo: &Value) -> bool {
-    sources
-        .as_array()
-        .is_some_and(|sources| sources.iter().any(|source| same_repo(source, repo)))
+    sources.as_array().is_some_and(|sources| sources.iter().any(|source| same_repo(source, repo)))
 }
 
 /// `apt.repo`: adds or removes a one-line source, as a line of a `.list` file.
@@ -312,36 +279,24 @@ pub fn repo(args: &RepoArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         None => "/etc/apt/sources.list".to_owned(),
     };
     let sources = plan.fact("apt.AptSources", &[])?;
-    let wanted =
-        parse_apt_repo(&args.src).map_err(|error| OperationError::Value(error.to_string()))?;
+    let wanted = parse_apt_repo(&args.src).map_err(|error| OperationError::Value(error.to_string()))?;
     let is_present = wanted.is_some_and(|wanted| configured(&sources, &wanted));
     match (is_present, args.present) {
-        (false, true) => call(
-            plan,
-            "files.line",
-            json!({"path": path, "line": args.src, "escape_regex_characters": true}),
-        ),
+        (false, true) => call(plan, "files.line", json!({"path": path, "line": args.src, "escape_regex_characters": true})),
         (true, false) => call(
             plan,
             "files.line",
             json!({"path": path, "line": args.src, "present": false, "escape_regex_characters": true}),
         ),
         _ => {
-            let state = if args.present {
-                "exists"
-            } else {
-                "does not exist"
-            };
+            let state = if args.present { "exists" } else { "does not exist" };
             plan.noop(format!("apt repo \"{}\" {state}", args.src));
             Ok(())
         }
     }
 }
 
-#[expect(
-    clippy::unnecessary_wraps,
-    reason = "serde's default has the field's type"
-)]
+#[expect(clippy::unnecessary_wraps, reason = "serde's default has the field's type")]
 fn deb_type() -> Option<OneOrMany> {
     Some(OneOrMany::One("deb".to_owned()))
 }
@@ -406,9 +361,7 @@ pub fn sources_file(args: &SourcesFileArgs, plan: &mut Plan<'_>) -> Result<(), O
         trusted: None,
     };
     if entry.uris.is_empty() || entry.suites.is_empty() {
-        return Err(OperationError::Operation(
-            "apt.sources_file requires at least one URI and one suite".to_owned(),
-        ));
+        return Err(OperationError::Operation("apt.sources_file requires at least one URI and one suite".to_owned()));
     }
     let wanted = entry.expand();
     let sources = plan.fact("apt.AptSources", &[])?;
@@ -431,11 +384,7 @@ pub fn sources_file(args: &SourcesFileArgs, plan: &mut Plan<'_>) -> Result<(), O
         lines.push(format!("Signed-By: {signed_by}"));
     }
     let content = lines.join("\n") + "\n";
-    call(
-        plan,
-        "files.put",
-        json!({"src": {"content": content}, "dest": dest, "mode": "0644"}),
-    )
+    call(plan, "files.put", json!({"src": {"content": content}, "dest": dest, "mode": "0644"}))
 }
 
 /// Arguments of `apt.ppa`.
@@ -490,15 +439,11 @@ pub fn deb(args: &DebArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let installed = plan.fact("deb.DebPackages", &[])?;
     let name = info.get("name").and_then(Value::as_str);
     let exists = truthy(&info)
-        && name
-            .and_then(|name| installed.get(name))
-            .and_then(Value::as_array)
-            .is_some_and(|versions| {
-                let version = info.get("version").unwrap_or(&Value::Null);
-                versions.contains(version)
-            });
-    let dpkg_install =
-        || StringCommand::raw("dpkg --force-confdef --force-confold -i").quoted(&src);
+        && name.and_then(|name| installed.get(name)).and_then(Value::as_array).is_some_and(|versions| {
+            let version = info.get("version").unwrap_or(&Value::Null);
+            versions.contains(version)
+        });
+    let dpkg_install = || StringCommand::raw("dpkg --force-confdef --force-confold -i").quoted(&src);
     match (args.present, exists, name) {
         (true, false, _) => {
             // Unmet dependencies fail the first install; `apt-get -f` brings them, and the
@@ -541,16 +486,10 @@ fn updated_within(cache_time: f64, plan: &mut Plan<'_>) -> Result<bool, Operatio
         return Ok(false);
     };
     let now = plan.fact("server.Date", &[])?;
-    let (Some(mtime), Some(now)) = (
-        mtime.as_str().and_then(DateTime::parse_iso),
-        now.as_str().and_then(DateTime::parse_iso),
-    ) else {
+    let (Some(mtime), Some(now)) = (mtime.as_str().and_then(DateTime::parse_iso), now.as_str().and_then(DateTime::parse_iso)) else {
         return Ok(false);
     };
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "cache times are far below i64 microseconds"
-    )]
+    #[expect(clippy::cast_possible_truncation, reason = "cache times are far below i64 microseconds")]
     let window = (cache_time * 1e6) as i64;
     Ok(utc_micros(mtime) > utc_micros(now) - window)
 }
@@ -588,10 +527,7 @@ pub type DistUpgradeArgs = UpgradeArgs;
 /// Runs `apt-get <command>` unless a simulation says it would change nothing (a failed
 /// simulation runs it, to fail for real).
 fn simulate_then_perform(command: &str, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let changes = plan.fact(
-        "apt.SimulateOperationWillChange",
-        &[("command", json!(command))],
-    )?;
+    let changes = plan.fact("apt.SimulateOperationWillChange", &[("command", json!(command))])?;
     let nothing = truthy(&changes)
         && ["upgraded", "newly_installed", "removed", "not_upgraded"]
             .iter()
@@ -605,11 +541,7 @@ fn simulate_then_perform(command: &str, plan: &mut Plan<'_>) -> Result<(), Opera
 }
 
 fn upgrade_command(name: &str, auto_remove: bool) -> String {
-    if auto_remove {
-        format!("{name} --autoremove")
-    } else {
-        name.to_owned()
-    }
+    if auto_remove { format!("{name} --autoremove") } else { name.to_owned() }
 }
 
 /// `apt.upgrade`: upgrades every package, when any can be.
@@ -701,24 +633,13 @@ fn package_commands(args: &PackagesArgs) -> PackageCommands {
 /// (and with `latest` upgrades the others) or removes the installed ones.
 pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     if args.update {
-        update(
-            &UpdateArgs {
-                cache_time: args.cache_time,
-            },
-            plan,
-        )?;
+        update(&UpdateArgs { cache_time: args.cache_time }, plan)?;
     }
     if args.upgrade {
         upgrade(&UpgradeArgs { auto_remove: false }, plan)?;
     }
     let installed = plan.fact("deb.DebPackages", &[])?;
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &installed,
-        Some(args.present),
-        &package_commands(args),
-    )
+    ensure_packages(plan, args.packages.as_ref(), &installed, Some(args.present), &package_commands(args))
 }
 
 #[cfg(test)]
@@ -736,33 +657,16 @@ mod tests {
 
     impl FactSource for Facts {
         fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
-            self.0
-                .get(&key.to_string())
-                .cloned()
-                .ok_or_else(|| Missing(key.clone()))
+            self.0.get(&key.to_string()).cloned().ok_or_else(|| Missing(key.clone()))
         }
     }
 
     /// Plans `operation` with `arguments` against `facts`: the commands as shown, and
     /// the no-op reason.
-    fn plan(
-        operation: &str,
-        arguments: Value,
-        facts: &[(&str, Value)],
-    ) -> Result<(Vec<String>, Option<String>), OperationError> {
-        let mut facts = Facts(
-            facts
-                .iter()
-                .map(|(key, value)| ((*key).to_owned(), value.clone()))
-                .collect(),
-        );
+    fn plan(operation: &str, arguments: Value, facts: &[(&str, Value)]) -> Result<(Vec<String>, Option<String>), OperationError> {
+        let mut facts = Facts(facts.iter().map(|(key, value)| ((*key).to_owned(), value.clone())).collect());
         let files = RealLocalFiles;
-        let mut plan = Plan::new(
-            &mut facts,
-            &files,
-            PathBuf::from("/"),
-            "a-timestamp".to_owned(),
-        );
+        let mut plan = Plan::new(&mut facts, &files, PathBuf::from("/"), "a-timestamp".to_owned());
         call(&mut plan, operation, arguments)?;
         let commands = plan.commands.iter().map(Command::display).collect();
         Ok((commands, plan.noop_reason))
@@ -771,11 +675,7 @@ mod tests {
     const KEYRING: &str = "/etc/apt/keyrings/vendor.gpg";
 
     fn keyring_facts(format: &str) -> Vec<(&'static str, Value)> {
-        let path = if format == "asc" {
-            "/etc/apt/keyrings/vendor.asc"
-        } else {
-            KEYRING
-        };
+        let path = if format == "asc" { "/etc/apt/keyrings/vendor.asc" } else { KEYRING };
         vec![
             (
                 "files.File (path=/etc/apt/keyrings/vendor.gpg)",
@@ -802,9 +702,7 @@ mod tests {
         assert_eq!(commands, Vec::<String>::new());
         assert_eq!(
             noop.as_deref(),
-            Some(
-                "GPG keys ['0xbbbb2222', 'CCCC3333DDDD4444'] already exist in /etc/apt/keyrings/vendor.gpg"
-            )
+            Some("GPG keys ['0xbbbb2222', 'CCCC3333DDDD4444'] already exist in /etc/apt/keyrings/vendor.gpg")
         );
     }
 
@@ -833,18 +731,17 @@ mod tests {
             &keyring_facts("asc"),
         )
         .unwrap_err();
-        assert!(error.to_string().starts_with(
-            "Cannot remove individual keys from armored keyring '/etc/apt/keyrings/vendor.asc'"
-        ));
+        assert!(
+            error
+                .to_string()
+                .starts_with("Cannot remove individual keys from armored keyring '/etc/apt/keyrings/vendor.asc'")
+        );
     }
 
     #[test]
     fn key_without_source_or_keyserver_is_an_error() {
         let error = plan("apt.key", json!({"dest": "x.gpg"}), &[]).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "Either `src` or `keyserver` must be provided for installation"
-        );
+        assert_eq!(error.to_string(), "Either `src` or `keyserver` must be provided for installation");
     }
 
     #[test]
@@ -856,15 +753,8 @@ mod tests {
                 json!({"mode": 755, "user": "root", "group": "root"}),
             ),
         ];
-        let (commands, _) = plan(
-            "apt.key",
-            json!({"src": "/tmp/$(reboot).asc", "dest": "k.gpg"}),
-            &facts,
-        )
-        .unwrap();
-        let install = commands
-            .iter()
-            .find(|command| command.starts_with("if grep"));
+        let (commands, _) = plan("apt.key", json!({"src": "/tmp/$(reboot).asc", "dest": "k.gpg"}), &facts).unwrap();
+        let install = commands.iter().find(|command| command.starts_with("if grep"));
         assert_eq!(
             install.map(String::as_str),
             Some(
@@ -875,23 +765,13 @@ mod tests {
 
     #[test]
     fn keyring_names_follow_the_source() {
-        let derive =
-            |src: Option<&str>, ids: Option<&[String]>| derive_keyring_path(src, ids).unwrap();
+        let derive = |src: Option<&str>, ids: Option<&[String]>| derive_keyring_path(src, ids).unwrap();
         assert_eq!(
-            derive(
-                Some("https://download.docker.com:443/linux/debian/gpg"),
-                None
-            ),
+            derive(Some("https://download.docker.com:443/linux/debian/gpg"), None),
             "/etc/apt/keyrings/download.docker.com_443-gpg.gpg"
         );
-        assert_eq!(
-            derive(Some("/root/Vendor Key.asc"), None),
-            "/etc/apt/keyrings/vendor_key.gpg"
-        );
-        assert_eq!(
-            derive(Some("..."), None),
-            "/etc/apt/keyrings/apt-keyring.gpg"
-        );
+        assert_eq!(derive(Some("/root/Vendor Key.asc"), None), "/etc/apt/keyrings/vendor_key.gpg");
+        assert_eq!(derive(Some("..."), None), "/etc/apt/keyrings/apt-keyring.gpg");
         assert_eq!(
             derive(None, Some(&["0xAB".to_owned(), "cd".to_owned()])),
             "/etc/apt/keyrings/keyserver-0xab-cd.gpg"
@@ -900,39 +780,17 @@ mod tests {
 
     #[test]
     fn pinned_version_counts_only_at_that_version() {
-        let facts = [(
-            "deb.DebPackages",
-            json!({"jq": ["1.5"], "tree": ["2.1.0-1"]}),
-        )];
-        let (commands, noop) = plan(
-            "apt.packages",
-            json!({"packages": ["jq=1.6", "tree=2.1.0-1"]}),
-            &facts,
-        )
-        .unwrap();
-        assert_eq!(
-            commands,
-            [format!("{} jq=1.6", noninteractive_apt("install", false))]
-        );
+        let facts = [("deb.DebPackages", json!({"jq": ["1.5"], "tree": ["2.1.0-1"]}))];
+        let (commands, noop) = plan("apt.packages", json!({"packages": ["jq=1.6", "tree=2.1.0-1"]}), &facts).unwrap();
+        assert_eq!(commands, [format!("{} jq=1.6", noninteractive_apt("install", false))]);
         assert_eq!(noop.as_deref(), Some("package tree is installed (2.1.0-1)"));
     }
 
     #[test]
     fn package_names_are_quoted() {
         let facts = [("deb.DebPackages", json!({}))];
-        let (commands, _) = plan(
-            "apt.packages",
-            json!({"packages": "x; reboot", "extra_install_args": "-q"}),
-            &facts,
-        )
-        .unwrap();
-        assert_eq!(
-            commands,
-            [format!(
-                "{} 'x; reboot'",
-                noninteractive_apt("install -q", false)
-            )]
-        );
+        let (commands, _) = plan("apt.packages", json!({"packages": "x; reboot", "extra_install_args": "-q"}), &facts).unwrap();
+        assert_eq!(commands, [format!("{} 'x; reboot'", noninteractive_apt("install -q", false))]);
     }
 
     #[test]
@@ -947,24 +805,15 @@ mod tests {
             "apt.SimulateOperationWillChange (command=dist-upgrade --autoremove)",
             json!({"upgraded": 0, "newly_installed": 0, "removed": 0, "not_upgraded": 0}),
         )];
-        let (commands, noop) =
-            plan("apt.dist_upgrade", json!({"auto_remove": true}), &facts).unwrap();
+        let (commands, noop) = plan("apt.dist_upgrade", json!({"auto_remove": true}), &facts).unwrap();
         assert!(commands.is_empty());
-        assert_eq!(
-            noop.as_deref(),
-            Some("dist-upgrade --autoremove skipped, no changes would be performed")
-        );
+        assert_eq!(noop.as_deref(), Some("dist-upgrade --autoremove skipped, no changes would be performed"));
     }
 
     #[test]
     fn repo_with_a_bare_option_is_a_value_error() {
         let facts = [("apt.AptSources", json!([]))];
-        let error = plan(
-            "apt.repo",
-            json!({"src": "deb [trusted] file:/srv/repo ./"}),
-            &facts,
-        )
-        .unwrap_err();
+        let error = plan("apt.repo", json!({"src": "deb [trusted] file:/srv/repo ./"}), &facts).unwrap_err();
         assert_eq!(error.class_name(), "OperationValueError");
     }
 
@@ -977,16 +826,8 @@ mod tests {
             ),
             ("deb.DebPackages", json!({"sl": ["5.02-1+b1"]})),
         ];
-        let (commands, noop) = plan(
-            "apt.deb",
-            json!({"src": "/srv/lab-repo/sl_5.02-1+b1_amd64.deb"}),
-            &facts,
-        )
-        .unwrap();
+        let (commands, noop) = plan("apt.deb", json!({"src": "/srv/lab-repo/sl_5.02-1+b1_amd64.deb"}), &facts).unwrap();
         assert!(commands.is_empty());
-        assert_eq!(
-            noop.as_deref(),
-            Some("deb /srv/lab-repo/sl_5.02-1+b1_amd64.deb is installed")
-        );
+        assert_eq!(noop.as_deref(), Some("deb /srv/lab-repo/sl_5.02-1+b1_amd64.deb is installed"));
     }
 }

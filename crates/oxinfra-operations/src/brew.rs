@@ -109,25 +109,14 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         version_join: Some("@"),
         ..PackageCommands::default()
     };
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &installed,
-        Some(args.present),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &installed, Some(args.present), &commands)
 }
 
 /// Whether Homebrew is 2.6 or later, whose casks are `brew install --cask` rather than
 /// `brew cask install`.
 fn new_cask_cli(plan: &mut Plan<'_>) -> Result<bool, OperationError> {
     let version = plan.fact("brew.BrewVersion", &[])?;
-    let part = |index: usize| {
-        version
-            .get(index)
-            .and_then(Value::as_i64)
-            .unwrap_or_default()
-    };
+    let part = |index: usize| version.get(index).and_then(Value::as_i64).unwrap_or_default();
     Ok(part(0) >= 3 || (part(0) >= 2 && part(1) >= 6))
 }
 
@@ -180,13 +169,7 @@ pub fn casks(args: &CasksArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
         version_join: Some("@"),
         ..PackageCommands::default()
     };
-    ensure_packages(
-        plan,
-        args.casks.as_ref(),
-        &installed,
-        Some(args.present),
-        &commands,
-    )
+    ensure_packages(plan, args.casks.as_ref(), &installed, Some(args.present), &commands)
 }
 
 /// Arguments of `brew.tap`.
@@ -234,9 +217,7 @@ pub fn tap(args: &TapArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
         return Ok(());
     }
     let taps = plan.fact("brew.BrewTaps", &[])?;
-    let tapped = taps
-        .as_array()
-        .is_some_and(|taps| taps.iter().any(|tap| tap.as_str() == Some(src.as_str())));
+    let tapped = taps.as_array().is_some_and(|taps| taps.iter().any(|tap| tap.as_str() == Some(src.as_str())));
     if args.present && tapped {
         plan.noop(format!("tap {src} already exists"));
         let trusted_taps = plan.fact("brew.BrewTrusted", &[])?;
@@ -322,9 +303,7 @@ pub struct TrustArgs {
 pub fn trust(args: &TrustArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let items: BTreeSet<&str> = args.items.iter().map(String::as_str).collect();
     if items.contains("") {
-        return Err(OperationError::Value(
-            "all items must have non-zero length names".to_owned(),
-        ));
+        return Err(OperationError::Value("all items must have non-zero length names".to_owned()));
     }
     let verb = if args.trusted { "trust" } else { "untrust" };
     let trusted_items = plan.fact("brew.BrewTrusted", &[])?;
@@ -333,23 +312,12 @@ pub fn trust(args: &TrustArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let (change, already): (Vec<&str>, Vec<&str>) = items
-        .iter()
-        .partition(|item| trusted.contains(*item) != args.trusted);
+    let (change, already): (Vec<&str>, Vec<&str>) = items.iter().partition(|item| trusted.contains(*item) != args.trusted);
     for item in change {
-        plan.push(
-            StringCommand::raw("brew")
-                .text(verb)
-                .text(args.kind.option())
-                .quoted(item),
-        );
+        plan.push(StringCommand::raw("brew").text(verb).text(args.kind.option()).quoted(item));
     }
     if !already.is_empty() {
-        plan.noop(format!(
-            "{} {} already {verb}ed",
-            already.join(", "),
-            args.kind.name()
-        ));
+        plan.noop(format!("{} {} already {verb}ed", already.join(", "), args.kind.name()));
     }
     Ok(())
 }
@@ -375,29 +343,20 @@ mod tests {
     use super::*;
     use crate::files::lines::test_support::{TableFacts, run};
 
-    fn plan_packages(
-        arguments: &Value,
-        installed: Value,
-    ) -> Result<(Vec<String>, Option<String>), OperationError> {
-        run(
-            packages,
-            arguments,
-            &mut TableFacts::default().with("brew.BrewPackages", &[], installed),
-        )
+    fn plan_packages(arguments: &Value, installed: Value) -> Result<(Vec<String>, Option<String>), OperationError> {
+        run(packages, arguments, &mut TableFacts::default().with("brew.BrewPackages", &[], installed))
     }
 
     #[test]
     fn pinned_version_is_installed_when_another_is_there() -> Result<(), OperationError> {
-        let (commands, _) =
-            plan_packages(&json!({"packages": ["node@20"]}), json!({"node": ["18"]}))?;
+        let (commands, _) = plan_packages(&json!({"packages": ["node@20"]}), json!({"node": ["18"]}))?;
         assert_eq!(commands, ["brew install node@20"]);
         Ok(())
     }
 
     #[test]
     fn installed_package_is_a_noop_naming_its_versions() -> Result<(), OperationError> {
-        let (commands, noop) =
-            plan_packages(&json!({"packages": "node"}), json!({"node": ["20", "18"]}))?;
+        let (commands, noop) = plan_packages(&json!({"packages": "node"}), json!({"node": ["20", "18"]}))?;
         assert!(commands.is_empty());
         assert_eq!(noop.as_deref(), Some("package node is installed (18,20)"));
         Ok(())
@@ -416,15 +375,8 @@ mod tests {
     #[test]
     fn tap_from_url_takes_the_path() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().with("brew.BrewTaps", &[], json!([]));
-        let (commands, _) = run(
-            tap,
-            &json!({"url": "https://github.com/kptdev/kpt?x=1#top"}),
-            &mut facts,
-        )?;
-        assert_eq!(
-            commands,
-            ["brew tap kptdev/kpt 'https://github.com/kptdev/kpt?x=1#top'"]
-        );
+        let (commands, _) = run(tap, &json!({"url": "https://github.com/kptdev/kpt?x=1#top"}), &mut facts)?;
+        assert_eq!(commands, ["brew tap kptdev/kpt 'https://github.com/kptdev/kpt?x=1#top'"]);
         Ok(())
     }
 
@@ -444,22 +396,13 @@ mod tests {
         let mut facts = TableFacts::default();
         let arguments = json!({"items": ["a", ""], "kind": "taps", "trusted": true});
         let result = run(trust, &arguments, &mut facts);
-        assert_eq!(
-            result,
-            Err(OperationError::Value(
-                "all items must have non-zero length names".to_owned()
-            ))
-        );
+        assert_eq!(result, Err(OperationError::Value("all items must have non-zero length names".to_owned())));
     }
 
     #[test]
     fn trust_of_an_unknown_kind_is_a_type_error() {
         let mut facts = TableFacts::default();
-        let result = run(
-            trust,
-            &json!({"items": "x", "kind": "bottles", "trusted": true}),
-            &mut facts,
-        );
+        let result = run(trust, &json!({"items": "x", "kind": "bottles", "trusted": true}), &mut facts);
         assert!(matches!(result, Err(OperationError::Type(_))));
     }
 }

@@ -105,16 +105,9 @@ fn comma_separated(value: Option<&Value>) -> Value {
 fn try_int(value: &Value) -> Value {
     match value {
         Value::Bool(flag) => json!(i64::from(*flag)),
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "Python's int() truncates floats"
-        )]
-        Value::Number(number) if number.is_f64() => number
-            .as_f64()
-            .map_or_else(|| value.clone(), |float| json!(float.trunc() as i64)),
-        Value::String(text) => {
-            python_int(text).map_or_else(|| value.clone(), |number| json!(number))
-        }
+        #[expect(clippy::cast_possible_truncation, reason = "Python's int() truncates floats")]
+        Value::Number(number) if number.is_f64() => number.as_f64().map_or_else(|| value.clone(), |float| json!(float.trunc() as i64)),
+        Value::String(text) => python_int(text).map_or_else(|| value.clone(), |number| json!(number)),
         other => other.clone(),
     }
 }
@@ -147,10 +140,7 @@ fn python_equal(left: &Value, right: &Value) -> bool {
 /// as a mapping of command to entry, which is read the same way.
 fn entries(value: &Value) -> Vec<Map<String, Value>> {
     match value {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|item| item.as_object().cloned())
-            .collect(),
+        Value::Array(items) => items.iter().filter_map(|item| item.as_object().cloned()).collect(),
         Value::Object(by_command) => by_command
             .iter()
             .map(|(command, item)| {
@@ -172,30 +162,17 @@ fn has_comment(entry: &Map<String, Value>, comment: &str) -> bool {
 }
 
 /// The first command entry with this command, or carrying the name comment.
-fn find_entry<'a>(
-    entries: &'a [Map<String, Value>],
-    command: Option<&str>,
-    name_comment: &str,
-) -> Option<&'a Map<String, Value>> {
+fn find_entry<'a>(entries: &'a [Map<String, Value>], command: Option<&str>, name_comment: &str) -> Option<&'a Map<String, Value>> {
     entries
         .iter()
         .filter(|entry| entry.contains_key("command"))
-        .find(|entry| {
-            (command.is_some() && entry.get("command").and_then(Value::as_str) == command)
-                || has_comment(entry, name_comment)
-        })
+        .find(|entry| (command.is_some() && entry.get("command").and_then(Value::as_str) == command) || has_comment(entry, name_comment))
 }
 
 /// A `sed` edit of the temporary copy, as pyinfra's `sed_replace`/`sed_delete` write
 /// it: the pattern and replacement inside the script's own quotes, the copy sed keeps
 /// removed afterwards.
-fn sed_edit(
-    path: &str,
-    pattern: &str,
-    replacement: Option<&str>,
-    interpolate_variables: bool,
-    timestamp: &str,
-) -> StringCommand {
+fn sed_edit(path: &str, pattern: &str, replacement: Option<&str>, interpolate_variables: bool, timestamp: &str) -> StringCommand {
     let escape = |text: &str| {
         if interpolate_variables {
             text.replace('"', "\\\"")
@@ -212,14 +189,8 @@ fn sed_edit(
         }
         None => format!("{quote}/{pattern}/d{quote}"),
     };
-    let sed = StringCommand::raw("sed")
-        .text(format!("-i.{timestamp}"))
-        .text(script)
-        .quoted(path);
-    StringCommand::new()
-        .nested(sed)
-        .text("&& rm -f")
-        .quoted(format!("{path}.{timestamp}"))
+    let sed = StringCommand::raw("sed").text(format!("-i.{timestamp}")).text(script).quoted(path);
+    StringCommand::new().nested(sed).text("&& rm -f").quoted(format!("{path}.{timestamp}"))
 }
 
 /// `crontab.crontab`: adds, rewrites or removes one crontab entry.
@@ -233,74 +204,42 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
     ];
     let current = plan.fact("crontab.Crontab", &[("user", json!(args.user))])?;
     let entries = entries(&current);
-    let name_comment = format!(
-        "# pyinfra-name={}",
-        args.cron_name
-            .as_deref()
-            .map_or_else(|| "None".to_owned(), str::to_owned)
-    );
+    let name_comment = format!("# pyinfra-name={}", args.cron_name.as_deref().map_or_else(|| "None".to_owned(), str::to_owned));
     let by_command = args.cron_name.is_none().then_some(args.command.as_str());
     let existing = find_entry(&entries, by_command, &name_comment);
-    let existing_command = existing
-        .and_then(|entry| entry.get("command"))
-        .map_or_else(|| args.command.clone(), python_str);
+    let existing_command = existing.and_then(|entry| entry.get("command")).map_or_else(|| args.command.clone(), python_str);
     let has_name = existing.is_some_and(|entry| has_comment(entry, &name_comment));
-    let temp_file = plan.temp_filename(&format!(
-        "crontab {:?} {:?} {}",
-        args.user, args.cron_name, args.command
-    ));
+    let temp_file = plan.temp_filename(&format!("crontab {:?} {:?} {}", args.user, args.cron_name, args.command));
 
-    let mut line =
-        if let Some(special_time) = args.special_time.as_deref().filter(|time| !time.is_empty()) {
-            format!("{special_time} {}", args.command)
-        } else {
-            for field in &mut schedule {
-                if field.is_null() {
-                    *field = json!("*");
-                }
+    let mut line = if let Some(special_time) = args.special_time.as_deref().filter(|time| !time.is_empty()) {
+        format!("{special_time} {}", args.command)
+    } else {
+        for field in &mut schedule {
+            if field.is_null() {
+                *field = json!("*");
             }
-            let fields: Vec<String> = schedule.iter().map(python_str).collect();
-            format!("{} {}", fields.join(" "), args.command)
-        };
+        }
+        let fields: Vec<String> = schedule.iter().map(python_str).collect();
+        format!("{} {}", fields.join(" "), args.command)
+    };
     let pattern = format!(".*{existing_command}.*");
 
     let mut edits: Vec<StringCommand> = Vec::new();
     match (args.present, existing) {
-        (false, Some(_)) => edits.push(sed_edit(
-            &temp_file,
-            &pattern,
-            None,
-            args.interpolate_variables,
-            &plan.timestamp,
-        )),
+        (false, Some(_)) => edits.push(sed_edit(&temp_file, &pattern, None, args.interpolate_variables, &plan.timestamp)),
         (true, None) => {
             if !entries.is_empty() {
                 edits.push(StringCommand::raw(format!("echo '' >> {temp_file}")));
             }
             if args.cron_name.is_some() {
-                edits.push(
-                    StringCommand::raw("echo")
-                        .quoted(&name_comment)
-                        .text(">>")
-                        .text(&temp_file),
-                );
+                edits.push(StringCommand::raw("echo").quoted(&name_comment).text(">>").text(&temp_file));
             }
-            edits.push(
-                StringCommand::raw("echo")
-                    .quoted(&line)
-                    .text(">>")
-                    .text(&temp_file),
-            );
+            edits.push(StringCommand::raw("echo").quoted(&line).text(">>").text(&temp_file));
         }
         (true, Some(entry)) => {
             let [minute, hour, day_of_month, month, day_of_week] = &schedule;
-            let field_differs = |value: &Value, name: &str| {
-                !python_equal(&try_int(value), entry.get(name).unwrap_or(&Value::Null))
-            };
-            let special_time = args
-                .special_time
-                .as_ref()
-                .map_or(Value::Null, |time| json!(time));
+            let field_differs = |value: &Value, name: &str| !python_equal(&try_int(value), entry.get(name).unwrap_or(&Value::Null));
+            let special_time = args.special_time.as_ref().map_or(Value::Null, |time| json!(time));
             let differs = has_name != args.cron_name.is_some()
                 || special_time != *entry.get("special_time").unwrap_or(&Value::Null)
                 || field_differs(minute, "minute")
@@ -314,38 +253,23 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
                     // sed turns `\n` in a replacement into a line break.
                     line = format!("{name_comment}\\n{line}");
                 }
-                edits.push(sed_edit(
-                    &temp_file,
-                    &pattern,
-                    Some(&line),
-                    args.interpolate_variables,
-                    &plan.timestamp,
-                ));
+                edits.push(sed_edit(&temp_file, &pattern, Some(&line), args.interpolate_variables, &plan.timestamp));
             }
         }
         (false, None) => {}
     }
 
     if edits.is_empty() {
-        let state = if args.present {
-            "exists"
-        } else {
-            "does not exist"
-        };
+        let state = if args.present { "exists" } else { "does not exist" };
         plan.noop(format!("crontab {} {state}", args.command));
         return Ok(());
     }
-    let with_user =
-        |command: StringCommand| match args.user.as_deref().filter(|user| !user.is_empty()) {
-            Some(user) => command.text("-u").quoted(user),
-            None => command,
-        };
+    let with_user = |command: StringCommand| match args.user.as_deref().filter(|user| !user.is_empty()) {
+        Some(user) => command.text("-u").quoted(user),
+        None => command,
+    };
     if !entries.is_empty() {
-        plan.push(
-            with_user(StringCommand::raw("crontab -l"))
-                .text(">")
-                .quoted(&temp_file),
-        );
+        plan.push(with_user(StringCommand::raw("crontab -l")).text(">").quoted(&temp_file));
     }
     for edit in edits {
         plan.push(edit);
@@ -388,11 +312,7 @@ mod tests {
             None,
             json!([{"command": "job", "minute": "*", "hour": "*", "month": "*", "day_of_month": "*", "day_of_week": "*", "comments": ["# pyinfra-name=job"]}]),
         );
-        let (commands, noop) = run(
-            crontab,
-            &json!({"command": "job", "cron_name": "job"}),
-            &mut facts,
-        )?;
+        let (commands, noop) = run(crontab, &json!({"command": "job", "cron_name": "job"}), &mut facts)?;
         assert!(commands.is_empty());
         assert_eq!(noop.as_deref(), Some("crontab job exists"));
         Ok(())
@@ -401,11 +321,7 @@ mod tests {
     #[test]
     fn removing_a_missing_entry_does_nothing() -> Result<(), OperationError> {
         let mut facts = facts(None, json!([]));
-        let (commands, noop) = run(
-            crontab,
-            &json!({"command": "job", "present": false}),
-            &mut facts,
-        )?;
+        let (commands, noop) = run(crontab, &json!({"command": "job", "present": false}), &mut facts)?;
         assert!(commands.is_empty());
         assert_eq!(noop.as_deref(), Some("crontab job does not exist"));
         Ok(())

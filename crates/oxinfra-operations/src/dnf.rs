@@ -9,9 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::files::util::truthy;
-use crate::packaging::{
-    ExpandFact, PackageCommands, PackageList, YumRepo, ensure_packages, ensure_rpm, ensure_yum_repo,
-};
+use crate::packaging::{ExpandFact, PackageCommands, PackageList, YumRepo, ensure_packages, ensure_rpm, ensure_yum_repo};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
@@ -24,15 +22,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "dnf.repo",
-        params: &[
-            "src",
-            "present",
-            "baseurl",
-            "description",
-            "enabled",
-            "gpgcheck",
-            "gpgkey",
-        ],
+        params: &["src", "present", "baseurl", "description", "enabled", "gpgcheck", "gpgkey"],
         plan: repo,
     },
     OperationDef {
@@ -114,11 +104,7 @@ pub struct RepoArgs {
 
 impl RepoArgs {
     /// The file these arguments describe, in `repo_directory`.
-    pub(crate) fn yum_repo<'a>(
-        &'a self,
-        repo_directory: &'a str,
-        repo_type: Option<&'a str>,
-    ) -> YumRepo<'a> {
+    pub(crate) fn yum_repo<'a>(&'a self, repo_directory: &'a str, repo_type: Option<&'a str>) -> YumRepo<'a> {
         YumRepo {
             name_or_url: &self.src,
             baseurl: self.baseurl.as_deref(),
@@ -208,12 +194,7 @@ pub struct PackagesArgs {
 impl PackagesArgs {
     /// Plans the packages for `manager` (`dnf` or `yum`), which share everything but
     /// their name and whether one installed provider of a name is enough.
-    pub(crate) fn plan(
-        &self,
-        plan: &mut Plan<'_>,
-        manager: &str,
-        expand_match_any: bool,
-    ) -> Result<(), OperationError> {
+    pub(crate) fn plan(&self, plan: &mut Plan<'_>, manager: &str, expand_match_any: bool) -> Result<(), OperationError> {
         if truthy(&self.clean) {
             plan.push(StringCommand::raw(manager).text("clean all"));
         }
@@ -225,19 +206,11 @@ impl PackagesArgs {
             install = install.text("--nobest");
         }
         // Extra arguments are the user's own shell text, as in pyinfra.
-        if let Some(extra) = self
-            .extra_install_args
-            .as_deref()
-            .filter(|extra| !extra.is_empty())
-        {
+        if let Some(extra) = self.extra_install_args.as_deref().filter(|extra| !extra.is_empty()) {
             install = install.text(extra);
         }
         let mut uninstall = StringCommand::raw(manager).text("remove -y");
-        if let Some(extra) = self
-            .extra_uninstall_args
-            .as_deref()
-            .filter(|extra| !extra.is_empty())
-        {
+        if let Some(extra) = self.extra_uninstall_args.as_deref().filter(|extra| !extra.is_empty()) {
             uninstall = uninstall.text(extra);
         }
         let commands = PackageCommands {
@@ -253,13 +226,7 @@ impl PackagesArgs {
             expand_match_any,
         };
         let current = plan.fact("rpm.RpmPackages", &[])?;
-        ensure_packages(
-            plan,
-            self.packages.as_ref(),
-            &current,
-            self.present.as_bool(),
-            &commands,
-        )
+        ensure_packages(plan, self.packages.as_ref(), &current, self.present.as_bool(), &commands)
     }
 }
 
@@ -289,30 +256,21 @@ fn module(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Ope
     let args: ModuleArgs = parse_arguments("dnf.module", arguments)?;
     if truthy(&args.enabled) {
         let Some(stream) = args.stream else {
-            return Err(OperationError::Value(
-                "stream is required when enabled=True".to_owned(),
-            ));
+            return Err(OperationError::Value("stream is required when enabled=True".to_owned()));
         };
         let enabled = plan.fact("dnf.DnfEnabledModules", &[])?;
         if enabled.get(&args.module).and_then(Value::as_str) == Some(stream.as_str()) {
-            plan.noop(format!(
-                "dnf module {}:{stream} is already enabled",
-                args.module
-            ));
+            plan.noop(format!("dnf module {}:{stream} is already enabled", args.module));
         } else {
-            plan.push(
-                StringCommand::raw("dnf module enable -y")
-                    .quoted(format!("{}:{stream}", args.module)),
-            );
+            plan.push(StringCommand::raw("dnf module enable -y").quoted(format!("{}:{stream}", args.module)));
         }
         return Ok(());
     }
     let disabled = plan.fact("dnf.DnfDisabledModules", &[])?;
-    if disabled.as_array().is_some_and(|names| {
-        names
-            .iter()
-            .any(|name| name.as_str() == Some(args.module.as_str()))
-    }) {
+    if disabled
+        .as_array()
+        .is_some_and(|names| names.iter().any(|name| name.as_str() == Some(args.module.as_str())))
+    {
         plan.noop(format!("dnf module {} is already disabled", args.module));
     } else {
         plan.push(StringCommand::raw("dnf module disable -y").quoted(&args.module));
@@ -330,55 +288,28 @@ mod tests {
     #[test]
     fn latest_upgrades_installed_packages() {
         let facts = json!({"rpm.RpmPackages": {"vim": ["9.0"]}, "rpm.RpmPackageProvides": []});
-        let result = run(
-            "dnf.packages",
-            json!({"packages": ["vim", "git"], "latest": true}),
-            facts,
-        );
-        assert_eq!(
-            result,
-            Ok((
-                vec![
-                    "dnf install -y git".to_owned(),
-                    "dnf update -y vim".to_owned()
-                ],
-                None
-            ))
-        );
+        let result = run("dnf.packages", json!({"packages": ["vim", "git"], "latest": true}), facts);
+        assert_eq!(result, Ok((vec!["dnf install -y git".to_owned(), "dnf update -y vim".to_owned()], None)));
     }
 
     #[test]
     fn pinned_version_is_installed_when_another_is() {
         let facts = json!({"rpm.RpmPackages": {"vim": ["9.0"]}, "rpm.RpmPackageProvides": []});
         let result = run("dnf.packages", json!({"packages": "vim=9.1"}), facts);
-        assert_eq!(
-            result,
-            Ok((vec!["dnf install -y vim=9.1".to_owned()], None))
-        );
+        assert_eq!(result, Ok((vec!["dnf install -y vim=9.1".to_owned()], None)));
     }
 
     #[test]
     fn installed_package_is_a_noop_with_its_versions() {
-        let facts =
-            json!({"rpm.RpmPackages": {"vim": ["9.1", "9.0"]}, "rpm.RpmPackageProvides": []});
+        let facts = json!({"rpm.RpmPackages": {"vim": ["9.1", "9.0"]}, "rpm.RpmPackageProvides": []});
         let result = run("dnf.packages", json!({"packages": "vim"}), facts);
-        assert_eq!(
-            result,
-            Ok((
-                Vec::new(),
-                Some("package vim is installed (9.0,9.1)".to_owned())
-            ))
-        );
+        assert_eq!(result, Ok((Vec::new(), Some("package vim is installed (9.0,9.1)".to_owned()))));
     }
 
     #[test]
     fn present_must_be_a_boolean_to_act() {
         let facts = json!({"rpm.RpmPackages": {}, "rpm.RpmPackageProvides": []});
-        let result = run(
-            "dnf.packages",
-            json!({"packages": "vim", "present": "yes"}),
-            facts,
-        );
+        let result = run("dnf.packages", json!({"packages": "vim", "present": "yes"}), facts);
         assert_eq!(result, Ok((Vec::new(), None)));
     }
 
@@ -389,13 +320,7 @@ mod tests {
             json!({"module": "nodejs", "stream": "20"}),
             json!({"dnf.DnfEnabledModules": {"nodejs": "20"}}),
         );
-        assert_eq!(
-            result,
-            Ok((
-                Vec::new(),
-                Some("dnf module nodejs:20 is already enabled".to_owned())
-            ))
-        );
+        assert_eq!(result, Ok((Vec::new(), Some("dnf module nodejs:20 is already enabled".to_owned()))));
     }
 
     #[test]
@@ -406,27 +331,13 @@ mod tests {
 
     #[test]
     fn repo_from_url_already_there_is_left_alone() {
-        let result = run(
-            "dnf.repo",
-            json!({"src": "https://x/docker-ce.repo"}),
-            json!({"files.File": {"mode": 644}}),
-        );
+        let result = run("dnf.repo", json!({"src": "https://x/docker-ce.repo"}), json!({"files.File": {"mode": 644}}));
         assert_eq!(result, Ok((Vec::new(), None)));
     }
 
     #[test]
     fn rpm_not_installed_is_a_noop_to_remove() {
-        let result = run(
-            "dnf.rpm",
-            json!({"src": "/tmp/a.rpm", "present": false}),
-            json!({"rpm.RpmPackage": null}),
-        );
-        assert_eq!(
-            result,
-            Ok((
-                Vec::new(),
-                Some("rpm /tmp/a.rpm is not installed".to_owned())
-            ))
-        );
+        let result = run("dnf.rpm", json!({"src": "/tmp/a.rpm", "present": false}), json!({"rpm.RpmPackage": null}));
+        assert_eq!(result, Ok((Vec::new(), Some("rpm /tmp/a.rpm is not installed".to_owned()))));
     }
 }

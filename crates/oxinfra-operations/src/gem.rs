@@ -45,11 +45,5 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         expand: None,
         expand_match_any: false,
     };
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &installed,
-        Some(args.present),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &installed, Some(args.present), &commands)
 }

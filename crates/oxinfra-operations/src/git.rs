@@ -25,6 +25,24 @@ pub const OPERATIONS: &[OperationDef] = &[
         plan: |arguments, plan| config(&parse_arguments("git.config", arguments)?, plan),
     },
     OperationDef {
+        name: "git.repo",
+        params: &[
+            "src",
+            "dest",
+            "branch",
+            "pull",
+            "rebase",
+            "user",
+            "group",
+            "ssh_keyscan",
+            "update_submodules",
+            "recursive_submodules",
+            "depth",
+            "fetch_tags",
+        ],
+        plan: |arguments, plan| repo(&parse_arguments("git.repo", arguments)?, plan),
+    },
+    OperationDef {
         name: "git.worktree",
         params: &[
             "worktree",
@@ -59,8 +77,7 @@ fn yes_value() -> Value {
 }
 
 /// `user@host` at the start of an SSH-style git URL.
-static SSH_HOST: LazyLock<Result<Regex, regex::Error>> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+@([0-9a-zA-Z\.\-]+)"));
+static SSH_HOST: LazyLock<Result<Regex, regex::Error>> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9]+@([0-9a-zA-Z\.\-]+)"));
 
 fn directory_fact(plan: &mut Plan<'_>, path: &str) -> Result<Value, OperationError> {
     plan.fact("files.Directory", &[("path", json!(path))])
@@ -96,40 +113,23 @@ pub struct ConfigArgs {
 pub fn config(args: &ConfigArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let repo = args.repo.as_deref();
     let existing = match repo.filter(|repo| !repo.is_empty()) {
-        None => plan.fact(
-            "git.GitConfig",
-            &[("repo", Value::Null), ("system", json!(args.system))],
-        )?,
-        Some(repo) if truthy(&directory_fact(plan, &unix_path_join(&[repo, ".git"]))?) => plan
-            .fact(
-                "git.GitConfig",
-                &[("repo", json!(repo)), ("system", json!(false))],
-            )?,
+        None => plan.fact("git.GitConfig", &[("repo", Value::Null), ("system", json!(args.system))])?,
+        Some(repo) if truthy(&directory_fact(plan, &unix_path_join(&[repo, ".git"]))?) => {
+            plan.fact("git.GitConfig", &[("repo", json!(repo)), ("system", json!(false))])?
+        }
         Some(_) => Value::Object(Map::new()),
     };
     let base = match repo {
-        None => {
-            StringCommand::raw("git config").text(if args.system { "--system" } else { "--global" })
-        }
-        Some(repo) => StringCommand::raw("cd")
-            .quoted(repo)
-            .text("&& git config --local"),
+        None => StringCommand::raw("git config").text(if args.system { "--system" } else { "--global" }),
+        Some(repo) => StringCommand::raw("cd").quoted(repo).text("&& git config --local"),
     };
     let values = existing.get(&args.key).and_then(Value::as_array);
-    let has_value = values.is_some_and(|values| {
-        values
-            .iter()
-            .any(|value| value.as_str() == Some(args.value.as_str()))
-    });
+    let has_value = values.is_some_and(|values| values.iter().any(|value| value.as_str() == Some(args.value.as_str())));
     let only_value = values.is_some_and(|values| values.len() == 1 && has_value);
     if !args.multi_value && !only_value {
         plan.push(base.quoted(&args.key).text(double_quoted(&args.value)));
     } else if args.multi_value && !has_value {
-        plan.push(
-            base.text("--add")
-                .quoted(&args.key)
-                .text(double_quoted(&args.value)),
-        );
+        plan.push(base.text("--add").quoted(&args.key).text(double_quoted(&args.value)));
     } else {
         plan.noop(format!("git config {} is set to {}", args.key, args.value));
     }
@@ -205,50 +205,30 @@ pub fn repo(args: &RepoArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     let dest = args.dest.as_str();
     call(plan, "files.directory", json!({"path": dest}))?;
     if args.ssh_keyscan {
-        let ssh_host = SSH_HOST
-            .as_ref()
-            .map_err(|error| OperationError::Operation(error.to_string()))?;
-        let Some(host) = ssh_host
-            .captures(&args.src)
-            .and_then(|captures| captures.get(1))
-        else {
-            return Err(OperationError::Operation(format!(
-                "Could not parse domain (to SSH keyscan) from: {}",
-                args.src
-            )));
+        let ssh_host = SSH_HOST.as_ref().map_err(|error| OperationError::Operation(error.to_string()))?;
+        let Some(host) = ssh_host.captures(&args.src).and_then(|captures| captures.get(1)) else {
+            return Err(OperationError::Operation(format!("Could not parse domain (to SSH keyscan) from: {}", args.src)));
         };
         call(plan, "ssh.keyscan", json!({"hostname": host.as_str()}))?;
     }
     let branch = args.branch.as_deref();
     let mut commands: Vec<StringCommand> = Vec::new();
     if truthy(&directory_fact(plan, &unix_path_join(&[dest, ".git"]))?) {
-        let config = plan.fact(
-            "git.GitConfig",
-            &[("repo", json!(dest)), ("system", json!(false))],
-        )?;
-        let remote = config
-            .get("remote.origin.url")
-            .filter(|remote| !remote.is_null());
+        let config = plan.fact("git.GitConfig", &[("repo", json!(dest)), ("system", json!(false))])?;
+        let remote = config.get("remote.origin.url").filter(|remote| !remote.is_null());
         let remote_changed = remote.is_some_and(|remote| *remote != json!([args.src]));
         if remote_changed {
             commands.push(StringCommand::raw("remote set-url origin").quoted(&args.src));
         }
         let current_branch = plan.fact("git.GitBranch", &[("repo", json!(dest))])?;
         if let Some(branch) = branch.filter(|branch| current_branch.as_str() != Some(branch)) {
-            commands.push(StringCommand::raw(if args.fetch_tags {
-                "fetch --tags"
-            } else {
-                "fetch"
-            }));
+            commands.push(StringCommand::raw(if args.fetch_tags { "fetch --tags" } else { "fetch" }));
             commands.push(StringCommand::raw("checkout").quoted(branch));
         }
         let mut is_tag = false;
         if let Some(branch) = branch.filter(|branch| !branch.is_empty()) {
             let tags = plan.fact("git.GitTag", &[("repo", json!(dest))])?;
-            if tags
-                .as_array()
-                .is_some_and(|tags| tags.iter().any(|tag| tag.as_str() == Some(branch)))
-            {
+            if tags.as_array().is_some_and(|tags| tags.iter().any(|tag| tag.as_str() == Some(branch))) {
                 commands.push(StringCommand::raw("checkout").quoted(branch));
                 is_tag = true;
             }
@@ -259,28 +239,17 @@ pub fn repo(args: &RepoArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
                 .or_else(|| current_branch.as_str().filter(|branch| !branch.is_empty()));
             let mut up_to_date = false;
             if let (false, Some(effective)) = (remote_changed, effective) {
-                let local = plan.fact(
-                    "git.GitLocalCommit",
-                    &[("repo", json!(dest)), ("ref", json!(effective))],
-                )?;
+                let local = plan.fact("git.GitLocalCommit", &[("repo", json!(dest)), ("ref", json!(effective))])?;
                 let remote = plan.fact(
                     "git.GitRemoteBranchCommit",
-                    &[
-                        ("repo", json!(dest)),
-                        ("remote", json!("origin")),
-                        ("branch", json!(effective)),
-                    ],
+                    &[("repo", json!(dest)), ("remote", json!("origin")), ("branch", json!(effective))],
                 )?;
                 up_to_date = truthy(&local) && truthy(&remote) && local == remote;
             }
             if up_to_date {
                 plan.noop(format!("git repository {dest} is already up to date"));
             } else {
-                commands.push(StringCommand::raw(if args.rebase {
-                    "pull --rebase"
-                } else {
-                    "pull"
-                }));
+                commands.push(StringCommand::raw(if args.rebase { "pull --rebase" } else { "pull" }));
             }
         }
     } else {
@@ -304,12 +273,7 @@ pub fn repo(args: &RepoArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     }
     let changed = !commands.is_empty();
     for command in commands {
-        plan.push(
-            StringCommand::raw("cd")
-                .quoted(dest)
-                .text("&& git")
-                .nested(command),
-        );
+        plan.push(StringCommand::raw("cd").quoted(dest).text("&& git").nested(command));
     }
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
     if changed && wants_owner(user, group) {
@@ -363,14 +327,8 @@ pub fn worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     match (exists, args.present) {
         (false, true) => add_worktree(args, plan),
         (true, false) => {
-            let remove = StringCommand::raw("cd")
-                .quoted(worktree)
-                .text("&& git worktree remove .");
-            plan.push(if args.force {
-                remove.text("--force")
-            } else {
-                remove
-            });
+            let remove = StringCommand::raw("cd").quoted(worktree).text("&& git worktree remove .");
+            plan.push(if args.force { remove.text("--force") } else { remove });
             Ok(())
         }
         (true, true) => pull_worktree(args, plan),
@@ -382,23 +340,15 @@ fn add_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     // Without `repo`, pyinfra fails on the path join, or with `assume_repo_exists` with
     // this error: both ways end here.
     let Some(repo) = args.repo.as_deref() else {
-        return Err(OperationError::Operation(
-            "repo must be specified when creating a worktree".to_owned(),
-        ));
+        return Err(OperationError::Operation("repo must be specified when creating a worktree".to_owned()));
     };
-    if !args.assume_repo_exists && !truthy(&directory_fact(plan, &unix_path_join(&[repo, ".git"]))?)
-    {
+    if !args.assume_repo_exists && !truthy(&directory_fact(plan, &unix_path_join(&[repo, ".git"]))?) {
         return Err(OperationError::Operation(format!(
             "The following folder is not a valid GIT repository : {repo}"
         )));
     }
-    let mut add = StringCommand::raw("cd")
-        .quoted(repo)
-        .text("&& git worktree add");
-    let new_branch = args
-        .new_branch
-        .as_deref()
-        .filter(|branch| !branch.is_empty());
+    let mut add = StringCommand::raw("cd").quoted(repo).text("&& git worktree add");
+    let new_branch = args.new_branch.as_deref().filter(|branch| !branch.is_empty());
     if let Some(new_branch) = new_branch {
         add = add.text("-b").quoted(new_branch);
     } else if args.detached {
@@ -408,10 +358,7 @@ fn add_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         add = add.text("--force");
     }
     add = add.quoted(&args.worktree);
-    let commitish = args
-        .commitish
-        .as_deref()
-        .filter(|commitish| !commitish.is_empty());
+    let commitish = args.commitish.as_deref().filter(|commitish| !commitish.is_empty());
     if let Some(commitish) = commitish {
         add = add.quoted(commitish);
     }
@@ -424,18 +371,8 @@ fn add_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     plan.push(chown(&args.worktree, user, group, recursive())?);
     // `git worktree add` also writes below the main repository (the worktree's
     // metadata, the new branch's ref and log); run as root, those would stay root's.
-    let name = args
-        .worktree
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
-    plan.push(chown(
-        &unix_path_join(&[repo, ".git", "worktrees", name]),
-        user,
-        group,
-        recursive(),
-    )?);
+    let name = args.worktree.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    plan.push(chown(&unix_path_join(&[repo, ".git", "worktrees", name]), user, group, recursive())?);
     let branch = new_branch
         .or((!args.detached && commitish.is_none()).then_some(name))
         .filter(|branch| !branch.is_empty());
@@ -463,43 +400,25 @@ fn pull_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operati
         return Ok(());
     }
     let tracking = plan.fact("git.GitTrackingBranch", &[("repo", json!(worktree))])?;
-    let from_remote = args
-        .from_remote_branch
-        .as_ref()
-        .filter(|from_remote| truthy(from_remote));
+    let from_remote = args.from_remote_branch.as_ref().filter(|from_remote| truthy(from_remote));
     if !truthy(&tracking) && from_remote.is_none() {
         return Ok(());
     }
     let from_remote = match from_remote {
         None => None,
         Some(Value::Array(pair)) => match pair.as_slice() {
-            [Value::String(remote), Value::String(branch)] => {
-                Some((remote.as_str(), branch.as_str()))
-            }
+            [Value::String(remote), Value::String(branch)] => Some((remote.as_str(), branch.as_str())),
             _ => return Err(remote_branch_error()),
         },
         Some(_) => return Err(remote_branch_error()),
     };
-    let remote_branch = from_remote.or_else(|| {
-        tracking
-            .as_str()
-            .and_then(|tracking| tracking.split_once('/'))
-    });
+    let remote_branch = from_remote.or_else(|| tracking.as_str().and_then(|tracking| tracking.split_once('/')));
     let mut up_to_date = false;
-    if let Some((remote, branch)) =
-        remote_branch.filter(|(remote, branch)| !remote.is_empty() && !branch.is_empty())
-    {
-        let local = plan.fact(
-            "git.GitLocalCommit",
-            &[("repo", json!(worktree)), ("ref", json!("HEAD"))],
-        )?;
+    if let Some((remote, branch)) = remote_branch.filter(|(remote, branch)| !remote.is_empty() && !branch.is_empty()) {
+        let local = plan.fact("git.GitLocalCommit", &[("repo", json!(worktree)), ("ref", json!("HEAD"))])?;
         let remote_commit = plan.fact(
             "git.GitRemoteBranchCommit",
-            &[
-                ("repo", json!(worktree)),
-                ("remote", json!(remote)),
-                ("branch", json!(branch)),
-            ],
+            &[("repo", json!(worktree)), ("remote", json!(remote)), ("branch", json!(branch))],
         )?;
         up_to_date = truthy(&local) && truthy(&remote_commit) && local == remote_commit;
     }
@@ -507,9 +426,7 @@ fn pull_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operati
         plan.noop(format!("git worktree {worktree} is already up to date"));
         return Ok(());
     }
-    let mut pull = StringCommand::raw("cd")
-        .quoted(worktree)
-        .text("&& git pull");
+    let mut pull = StringCommand::raw("cd").quoted(worktree).text("&& git pull");
     if args.rebase {
         pull = pull.text("--rebase");
     }
@@ -521,10 +438,7 @@ fn pull_worktree(args: &WorktreeArgs, plan: &mut Plan<'_>) -> Result<(), Operati
 }
 
 fn remote_branch_error() -> OperationError {
-    OperationError::Operation(
-        "The remote branch must be a 2-tuple (remote, branch) such as (\"origin\", \"master\")"
-            .to_owned(),
-    )
+    OperationError::Operation("The remote branch must be a 2-tuple (remote, branch) such as (\"origin\", \"master\")".to_owned())
 }
 
 /// Arguments of `git.bare_repo`.
@@ -545,18 +459,11 @@ pub struct BareRepoArgs {
 /// `git.bare_repo`: a repository counts as there when its `HEAD` file is.
 pub fn bare_repo(args: &BareRepoArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let present = truthy(&args.present);
-    call(
-        plan,
-        "files.directory",
-        json!({"path": args.path, "present": present}),
-    )?;
+    call(plan, "files.directory", json!({"path": args.path, "present": present}))?;
     if !present {
         return Ok(());
     }
-    let head = plan.fact(
-        "files.File",
-        &[("path", json!(unix_path_join(&[&args.path, "HEAD"])))],
-    )?;
+    let head = plan.fact("files.File", &[("path", json!(unix_path_join(&[&args.path, "HEAD"])))])?;
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
     if !truthy(&head) {
         plan.push(StringCommand::raw("git init --bare").quoted(&args.path));
@@ -576,9 +483,6 @@ mod tests {
     #[test]
     fn config_values_are_double_quoted_literally() {
         assert_eq!(double_quoted("Anon E. Mouse"), "\"Anon E. Mouse\"");
-        assert_eq!(
-            double_quoted("$HOME/`x`\\\""),
-            "\"\\$HOME/\\`x\\`\\\\\\\"\""
-        );
+        assert_eq!(double_quoted("$HOME/`x`\\\""), "\"\\$HOME/\\`x\\`\\\\\\\"\"");
     }
 }

@@ -74,13 +74,9 @@ fn is_v4(version: &Value) -> bool {
 
 /// `iptables -t <table>` or `ip6tables -t <table>`.
 fn table_command(version: &Value, table: &str) -> StringCommand {
-    StringCommand::raw(if is_v4(version) {
-        "iptables"
-    } else {
-        "ip6tables"
-    })
-    .text("-t")
-    .quoted(table)
+    StringCommand::raw(if is_v4(version) { "iptables" } else { "ip6tables" })
+        .text("-t")
+        .quoted(table)
 }
 
 /// Arguments of `iptables.chain`.
@@ -312,11 +308,7 @@ pub fn rule(args: &RuleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     check_targets(args, to_ports)?;
 
     let with_prefix = |value: &str| {
-        if value.contains('/') {
-            value.to_owned()
-        } else {
-            format!("{value}/32")
-        }
+        if value.contains('/') { value.to_owned() } else { format!("{value}/32") }
     };
     let candidates: [(&'static str, Option<String>, bool); 16] = [
         ("chain", Some(args.chain.clone()), false),
@@ -343,10 +335,7 @@ pub fn rule(args: &RuleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
             Some((name, if address { with_prefix(&value) } else { value }))
         })
         .collect();
-    let definition = Definition {
-        fields,
-        extras: extras_set,
-    };
+    let definition = Definition { fields, extras: extras_set };
 
     let fact = if is_v4(&args.version) {
         "iptables.IptablesRules"
@@ -354,9 +343,7 @@ pub fn rule(args: &RuleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         "iptables.Ip6tablesRules"
     };
     let rules = plan.fact(fact, &[("table", Value::String(args.table.clone()))])?;
-    let exists = rules
-        .as_array()
-        .is_some_and(|rules| rules.iter().any(|rule| definition.matches(rule)));
+    let exists = rules.as_array().is_some_and(|rules| rules.iter().any(|rule| definition.matches(rule)));
 
     let chain = &args.chain;
     let action = match (args.present, exists) {
@@ -373,9 +360,7 @@ pub fn rule(args: &RuleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         (false, true) => "-D",
     };
 
-    let mut command = table_command(&args.version, &args.table)
-        .text(action)
-        .quoted(chain);
+    let mut command = table_command(&args.version, &args.table).text(action).quoted(chain);
     for (flag, value) in [
         ("-p", protocol.as_deref()),
         ("-s", given(args.source.as_ref())),
@@ -424,20 +409,14 @@ mod tests {
 
     fn definition(fields: &[(&'static str, &str)], extras: &[&str]) -> Definition {
         Definition {
-            fields: fields
-                .iter()
-                .map(|(name, value)| (*name, (*value).to_owned()))
-                .collect(),
+            fields: fields.iter().map(|(name, value)| (*name, (*value).to_owned())).collect(),
             extras: extras.iter().map(|extra| (*extra).to_owned()).collect(),
         }
     }
 
     #[test]
     fn extras_compare_as_sets() {
-        let wanted = definition(
-            &[("chain", "INPUT"), ("jump", "ACCEPT"), ("protocol", "tcp")],
-            &["-m", "tcp", "--dport", "22"],
-        );
+        let wanted = definition(&[("chain", "INPUT"), ("jump", "ACCEPT"), ("protocol", "tcp")], &["-m", "tcp", "--dport", "22"]);
         let rule = json!({"chain": "INPUT", "protocol": "tcp", "extras": ["22", "--dport", "-m", "tcp"], "jump": "ACCEPT"});
         assert!(wanted.matches(&rule));
         let other = json!({"chain": "INPUT", "protocol": "tcp", "extras": ["23", "--dport", "-m", "tcp"], "jump": "ACCEPT"});
@@ -461,8 +440,6 @@ mod tests {
     fn a_rule_with_more_arguments_is_another_rule() {
         let wanted = definition(&[("chain", "INPUT"), ("jump", "DROP")], &[]);
         assert!(wanted.matches(&json!({"chain": "INPUT", "jump": "DROP"})));
-        assert!(
-            !wanted.matches(&json!({"chain": "INPUT", "jump": "DROP", "source": "1.2.3.4/32"}))
-        );
+        assert!(!wanted.matches(&json!({"chain": "INPUT", "jump": "DROP", "source": "1.2.3.4/32"})));
     }
 }

@@ -46,9 +46,9 @@ pub fn container(args: &ContainerArgs, plan: &mut Plan<'_>) -> Result<(), Operat
     let existing = containers
         .as_array()
         .and_then(|containers| {
-            containers.iter().find(|container| {
-                container.get("name").and_then(Value::as_str) == Some(args.id.as_str())
-            })
+            containers
+                .iter()
+                .find(|container| container.get("name").and_then(Value::as_str) == Some(args.id.as_str()))
         })
         .filter(|container| truthy(container));
     match (existing, args.present) {
@@ -59,12 +59,7 @@ pub fn container(args: &ContainerArgs, plan: &mut Plan<'_>) -> Result<(), Operat
             plan.push(StringCommand::raw("lxc delete").quoted(&args.id));
         }
         (None, false) => plan.noop(format!("container {} does not exist", args.id)),
-        (None, true) => plan.push(
-            StringCommand::raw("lxc launch")
-                .quoted(&args.image)
-                .quoted(&args.id)
-                .text("< /dev/null"),
-        ),
+        (None, true) => plan.push(StringCommand::raw("lxc launch").quoted(&args.image).quoted(&args.id).text("< /dev/null")),
         (Some(_), true) => plan.noop(format!("container {} exists", args.id)),
     }
     Ok(())
@@ -79,13 +74,8 @@ mod tests {
 
     #[test]
     fn missing_container_to_remove_is_a_noop() -> Result<(), OperationError> {
-        let mut facts =
-            TableFacts::default().with("lxd.LxdContainers", &[], json!([{"name": "other"}]));
-        let (commands, noop) = run(
-            container,
-            &json!({"id": "web", "present": false}),
-            &mut facts,
-        )?;
+        let mut facts = TableFacts::default().with("lxd.LxdContainers", &[], json!([{"name": "other"}]));
+        let (commands, noop) = run(container, &json!({"id": "web", "present": false}), &mut facts)?;
         assert!(commands.is_empty());
         assert_eq!(noop.as_deref(), Some("container web does not exist"));
         Ok(())

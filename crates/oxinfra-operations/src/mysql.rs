@@ -23,14 +23,7 @@ use crate::registry::OperationDef;
 pub const OPERATIONS: &[OperationDef] = &[
     OperationDef {
         name: "mysql.sql",
-        params: &[
-            "sql",
-            "database",
-            "mysql_user",
-            "mysql_password",
-            "mysql_host",
-            "mysql_port",
-        ],
+        params: &["sql", "database", "mysql_user", "mysql_password", "mysql_host", "mysql_port"],
         plan: |arguments, plan| sql(&parse_arguments("mysql.sql", arguments)?, plan),
     },
     OperationDef {
@@ -88,32 +81,16 @@ pub const OPERATIONS: &[OperationDef] = &[
             "mysql_host",
             "mysql_port",
         ],
-        plan: |arguments, plan| {
-            accounts::privileges(&parse_arguments("mysql.privileges", arguments)?, plan)
-        },
+        plan: |arguments, plan| accounts::privileges(&parse_arguments("mysql.privileges", arguments)?, plan),
     },
     OperationDef {
         name: "mysql.dump",
-        params: &[
-            "dest",
-            "database",
-            "mysql_user",
-            "mysql_password",
-            "mysql_host",
-            "mysql_port",
-        ],
+        params: &["dest", "database", "mysql_user", "mysql_password", "mysql_host", "mysql_port"],
         plan: |arguments, plan| dump(&parse_arguments("mysql.dump", arguments)?, plan),
     },
     OperationDef {
         name: "mysql.load",
-        params: &[
-            "src",
-            "database",
-            "mysql_user",
-            "mysql_password",
-            "mysql_host",
-            "mysql_port",
-        ],
+        params: &["src", "database", "mysql_user", "mysql_password", "mysql_host", "mysql_port"],
         plan: |arguments, plan| load(&parse_arguments("mysql.load", arguments)?, plan),
     },
 ];
@@ -145,18 +122,9 @@ pub(crate) fn python_eq(left: &Value, right: &Value) -> bool {
     match (number(left), number(right)) {
         (Some(left), Some(right)) => left == right,
         _ => match (left, right) {
-            (Value::Array(left), Value::Array(right)) => {
-                left.len() == right.len()
-                    && left
-                        .iter()
-                        .zip(right)
-                        .all(|(left, right)| python_eq(left, right))
-            }
+            (Value::Array(left), Value::Array(right)) => left.len() == right.len() && left.iter().zip(right).all(|(left, right)| python_eq(left, right)),
             (Value::Object(left), Value::Object(right)) => {
-                left.len() == right.len()
-                    && left.iter().all(|(key, value)| {
-                        right.get(key).is_some_and(|other| python_eq(value, other))
-                    })
+                left.len() == right.len() && left.iter().all(|(key, value)| right.get(key).is_some_and(|other| python_eq(value, other)))
             }
             _ => left == right,
         },
@@ -244,10 +212,7 @@ pub struct SqlArgs {
 
 /// `mysql.sql`: runs SQL with `mysql`, every time.
 pub fn sql(args: &SqlArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    plan.push(execute(
-        args.sql.clone(),
-        &mysql_connection!(args, args.database.as_ref()),
-    ));
+    plan.push(execute(args.sql.clone(), &mysql_connection!(args, args.database.as_ref())));
     Ok(())
 }
 
@@ -365,12 +330,7 @@ pub struct DumpArgs {
 /// `mysql.dump`: writes a database out as SQL with `mysqldump`, every time.
 pub fn dump(args: &DumpArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let target = mysql_connection!(args, args.database.as_ref());
-    plan.push(
-        StringCommand::new()
-            .nested(mysql_command(&target, "mysqldump"))
-            .text(">")
-            .quoted(&args.dest),
-    );
+    plan.push(StringCommand::new().nested(mysql_command(&target, "mysqldump")).text(">").quoted(&args.dest));
     Ok(())
 }
 
@@ -400,12 +360,7 @@ pub struct LoadArgs {
 /// `mysql.load`: runs an SQL file with `mysql`, every time.
 pub fn load(args: &LoadArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let target = mysql_connection!(args, args.database.as_ref());
-    plan.push(
-        StringCommand::new()
-            .nested(mysql_command(&target, "mysql"))
-            .text("<")
-            .quoted(&args.src),
-    );
+    plan.push(StringCommand::new().nested(mysql_command(&target, "mysql")).text("<").quoted(&args.src));
     Ok(())
 }
 
@@ -426,10 +381,7 @@ pub(crate) mod test_support {
 
     impl FactSource for Facts {
         fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
-            self.0
-                .get(&key.name)
-                .cloned()
-                .ok_or_else(|| Missing(key.clone()))
+            self.0.get(&key.name).cloned().ok_or_else(|| Missing(key.clone()))
         }
     }
 
@@ -437,23 +389,12 @@ pub(crate) mod test_support {
     pub(crate) type Planned = (Vec<(String, String)>, Option<String>);
 
     /// Plans `operation` with keyword `arguments` against `facts` (`{name: value}`).
-    pub(crate) fn try_plan(
-        operation: &OperationDef,
-        arguments: Value,
-        facts: Value,
-    ) -> Result<Planned, OperationError> {
+    pub(crate) fn try_plan(operation: &OperationDef, arguments: Value, facts: Value) -> Result<Planned, OperationError> {
         let (Value::Object(facts), Value::Object(arguments)) = (facts, arguments) else {
-            return Err(OperationError::Type(
-                "arguments and facts must be mappings".to_owned(),
-            ));
+            return Err(OperationError::Type("arguments and facts must be mappings".to_owned()));
         };
         let mut facts = Facts(facts);
-        let mut plan = Plan::new(
-            &mut facts,
-            &RealLocalFiles,
-            PathBuf::from("/"),
-            String::new(),
-        );
+        let mut plan = Plan::new(&mut facts, &RealLocalFiles, PathBuf::from("/"), String::new());
         (operation.plan)(&arguments, &mut plan)?;
         let commands = plan
             .commands
@@ -467,13 +408,8 @@ pub(crate) mod test_support {
     }
 
     /// Plans the registered operation `name`.
-    pub(crate) fn try_planned(
-        name: &str,
-        arguments: Value,
-        facts: Value,
-    ) -> Result<Planned, OperationError> {
-        let operation = crate::registry::find(name)
-            .ok_or_else(|| OperationError::Operation(format!("no operation `{name}`")))?;
+    pub(crate) fn try_planned(name: &str, arguments: Value, facts: Value) -> Result<Planned, OperationError> {
+        let operation = crate::registry::find(name).ok_or_else(|| OperationError::Operation(format!("no operation `{name}`")))?;
         try_plan(operation, arguments, facts)
     }
 
@@ -510,10 +446,6 @@ mod tests {
             json!({"mysql.MysqlDatabases": {}, NO_GRANTS: {}}),
         );
         assert_eq!(commands.len(), 3);
-        assert!(
-            commands
-                .iter()
-                .all(|(raw, masked)| raw.contains("-ppw") && masked.contains("-p'*MASKED*'"))
-        );
+        assert!(commands.iter().all(|(raw, masked)| raw.contains("-ppw") && masked.contains("-p'*MASKED*'")));
     }
 }

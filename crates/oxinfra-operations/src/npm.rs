@@ -42,10 +42,7 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     let installed = plan.fact("npm.NpmPackages", &[("directory", json!(args.directory))])?;
     let npm = |action: &str| match &args.directory {
         None => StringCommand::raw("npm").text(action).text("-g"),
-        Some(directory) => StringCommand::raw("cd")
-            .quoted(directory)
-            .text("&& npm")
-            .text(action),
+        Some(directory) => StringCommand::raw("cd").quoted(directory).text("&& npm").text(action),
     };
     let commands = PackageCommands {
         install: npm("install"),
@@ -56,11 +53,5 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         expand: None,
         expand_match_any: false,
     };
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &installed,
-        Some(args.present),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &installed, Some(args.present), &commands)
 }

@@ -14,15 +14,7 @@ use crate::server::services::{ServiceControl, running_by_default, service_contro
 /// The operations of this module.
 pub const OPERATIONS: &[OperationDef] = &[OperationDef {
     name: "openrc.service",
-    params: &[
-        "service",
-        "running",
-        "restarted",
-        "reloaded",
-        "command",
-        "enabled",
-        "runlevel",
-    ],
+    params: &["service", "running", "restarted", "reloaded", "command", "enabled", "runlevel"],
     plan: |arguments, plan| service(&parse_arguments("openrc.service", arguments)?, plan),
 }];
 
@@ -76,16 +68,8 @@ pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
     let members = plan.fact("openrc.OpenrcEnabled", &runlevel)?;
     let is_enabled = members.get(&args.service).is_some_and(truthy);
     match (enabled, is_enabled) {
-        (true, false) => plan.push(
-            StringCommand::raw("rc-update add")
-                .quoted(&args.service)
-                .quoted(&args.runlevel),
-        ),
-        (false, true) => plan.push(
-            StringCommand::raw("rc-update del")
-                .quoted(&args.service)
-                .quoted(&args.runlevel),
-        ),
+        (true, false) => plan.push(StringCommand::raw("rc-update add").quoted(&args.service).quoted(&args.runlevel)),
+        (false, true) => plan.push(StringCommand::raw("rc-update del").quoted(&args.service).quoted(&args.runlevel)),
         (true, true) => plan.noop(format!("service {} is enabled", args.service)),
         (false, false) => plan.noop(format!("service {} is disabled", args.service)),
     }

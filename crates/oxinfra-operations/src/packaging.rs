@@ -162,20 +162,12 @@ pub fn ensure_package_specs(
     commands: &PackageCommands,
 ) -> Result<(), OperationError> {
     if !specs.is_empty() && commands.version_join.is_some() {
-        return Err(OperationError::Value(
-            "cannot specify version_join and provide list[PkgInfo]".to_owned(),
-        ));
+        return Err(OperationError::Value("cannot specify version_join and provide list[PkgInfo]".to_owned()));
     }
     plan_packages(plan, specs, current, present, commands)
 }
 
-fn plan_packages(
-    plan: &mut Plan<'_>,
-    specs: &[PackageSpec],
-    current: &Value,
-    present: Option<bool>,
-    commands: &PackageCommands,
-) -> Result<(), OperationError> {
+fn plan_packages(plan: &mut Plan<'_>, specs: &[PackageSpec], current: &Value, present: Option<bool>, commands: &PackageCommands) -> Result<(), OperationError> {
     let empty = Map::new();
     let current = current.as_object().unwrap_or(&empty);
     let mut changes = Vec::new();
@@ -183,13 +175,7 @@ fn plan_packages(
     match present {
         Some(true) => {
             for spec in specs {
-                if !has_package(
-                    plan,
-                    spec,
-                    current,
-                    commands.expand,
-                    commands.expand_match_any,
-                )? {
+                if !has_package(plan, spec, current, commands.expand, commands.expand_match_any)? {
                     changes.push(spec.install_text());
                     continue;
                 }
@@ -198,18 +184,11 @@ fn plan_packages(
                     plan.noop(format!("package {} is held", spec.name));
                     continue;
                 }
-                if !spec.has_version()
-                    && (status == Some(Status::Upgradeable)
-                        || (commands.latest && status.is_none()))
-                {
+                if !spec.has_version() && (status == Some(Status::Upgradeable) || (commands.latest && status.is_none())) {
                     upgrades.push(spec.install_text());
                 }
                 let versions = version_display(current, &spec.name);
-                let versions = if versions.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({versions})")
-                };
+                let versions = if versions.is_empty() { String::new() } else { format!(" ({versions})") };
                 if !commands.latest {
                     plan.noop(format!("package {} is installed{versions}", spec.name));
                 } else if status == Some(Status::Installed) {
@@ -229,11 +208,7 @@ fn plan_packages(
         None => {}
     }
     if !changes.is_empty() {
-        let prefix = if present == Some(true) {
-            &commands.install
-        } else {
-            &commands.uninstall
-        };
+        let prefix = if present == Some(true) { &commands.install } else { &commands.uninstall };
         plan.push(with_packages(prefix, &changes));
     }
     if let Some(upgrade) = commands
@@ -247,10 +222,7 @@ fn plan_packages(
 }
 
 fn with_packages(prefix: &StringCommand, packages: &[String]) -> StringCommand {
-    packages.iter().fold(
-        StringCommand::new().nested(prefix.clone()),
-        StringCommand::quoted,
-    )
+    packages.iter().fold(StringCommand::new().nested(prefix.clone()), StringCommand::quoted)
 }
 
 /// Whether `spec` counts as installed: its name (or, with `expand`, the packages the
@@ -275,10 +247,7 @@ fn has_package(
             candidates = match expanded {
                 Value::Array(items) => items,
                 Value::Object(map) => map.into_iter().map(|(key, _)| Value::String(key)).collect(),
-                Value::String(text) => text
-                    .chars()
-                    .map(|character| Value::String(character.to_string()))
-                    .collect(),
+                Value::String(text) => text.chars().map(|character| Value::String(character.to_string())).collect(),
                 other => vec![other],
             };
         }
@@ -301,25 +270,16 @@ fn has_package(
             }
             name => (name, None),
         };
-        let index = by_name
-            .iter()
-            .position(|(known, _)| *known == name)
-            .unwrap_or_else(|| {
-                by_name.push((name, Vec::new()));
-                by_name.len() - 1
-            });
+        let index = by_name.iter().position(|(known, _)| *known == name).unwrap_or_else(|| {
+            by_name.push((name, Vec::new()));
+            by_name.len() - 1
+        });
         if let Some(version) = version {
             by_name[index].1.push(version);
         }
     }
-    let mut checks = by_name
-        .iter()
-        .map(|(name, versions)| in_packages(current, name, versions));
-    Ok(if match_any {
-        checks.any(|found| found)
-    } else {
-        checks.all(|found| found)
-    })
+    let mut checks = by_name.iter().map(|(name, versions)| in_packages(current, name, versions));
+    Ok(if match_any { checks.any(|found| found) } else { checks.all(|found| found) })
 }
 
 /// Whether `name` is installed, at one of `versions` when any are given.
@@ -330,18 +290,12 @@ fn in_packages(current: &Map<String, Value>, name: &Value, versions: &[Value]) -
     if versions.is_empty() {
         return true;
     }
-    let installed = package_info(installed)
-        .and_then(|info| info.get("installed_versions"))
-        .unwrap_or(installed);
+    let installed = package_info(installed).and_then(|info| info.get("installed_versions")).unwrap_or(installed);
     versions.iter().any(|version| match installed {
         Value::Array(items) => items.contains(version),
         // A bare version string: Python's `in` tests for a substring.
-        Value::String(text) => version
-            .as_str()
-            .is_some_and(|version| text.contains(version)),
-        Value::Object(map) => version
-            .as_str()
-            .is_some_and(|version| map.contains_key(version)),
+        Value::String(text) => version.as_str().is_some_and(|version| text.contains(version)),
+        Value::Object(map) => version.as_str().is_some_and(|version| map.contains_key(version)),
         _ => false,
     })
 }
@@ -356,11 +310,7 @@ fn package_info(installed: &Value) -> Option<&Map<String, Value>> {
 /// The status of an installed package, for facts that carry one.
 fn status(current: &Map<String, Value>, name: &str) -> Option<Status> {
     let info = package_info(current.get(name)?)?;
-    let status = info
-        .get("status")
-        .and_then(Value::as_str)
-        .unwrap_or("installed")
-        .to_ascii_lowercase();
+    let status = info.get("status").and_then(Value::as_str).unwrap_or("installed").to_ascii_lowercase();
     Some(match status.rsplit('.').next().unwrap_or_default() {
         "held" => Status::Held,
         "upgradeable" => Status::Upgradeable,
@@ -375,16 +325,8 @@ fn version_display(current: &Map<String, Value>, name: &str) -> String {
         return String::new();
     };
     if let Some(info) = package_info(installed) {
-        let versions = info
-            .get("installed_versions")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        return versions
-            .iter()
-            .map(python_text)
-            .collect::<Vec<_>>()
-            .join(",");
+        let versions = info.get("installed_versions").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        return versions.iter().map(python_text).collect::<Vec<_>>().join(",");
     }
     let mut versions: Vec<String> = match installed {
         Value::Array(items) => items.iter().map(python_text).collect(),
@@ -404,12 +346,7 @@ fn python_text(value: &Value) -> String {
 /// Installs or removes the package in an `.rpm` file (`source`, a path on the host or
 /// a URL, downloaded first). `package_manager` removes packages (`dnf`, `yum`,
 /// `zypper --non-interactive`).
-pub fn ensure_rpm(
-    plan: &mut Plan<'_>,
-    source: &str,
-    present: bool,
-    package_manager: &str,
-) -> Result<(), OperationError> {
+pub fn ensure_rpm(plan: &mut Plan<'_>, source: &str, present: bool, package_manager: &str) -> Result<(), OperationError> {
     let mut file = source.to_owned();
     if UrlParts::parse(source).has_scheme() {
         // The `.rpm` suffix is for yum, which only installs files named so.
@@ -423,9 +360,7 @@ pub fn ensure_rpm(
         let package = info
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| {
-                OperationError::Operation(format!("rpm {source}: the package has no name"))
-            })?
+            .ok_or_else(|| OperationError::Operation(format!("rpm {source}: the package has no name")))?
             .to_owned();
         let installed = plan.fact("rpm.RpmPackage", &[("package", json!(package))])?;
         exists = truthy(&installed) && installed.get("version") == info.get("version");
@@ -448,20 +383,9 @@ pub fn ensure_rpm(
             }
         }
         Some(name) if exists && !present => {
-            plan.push(
-                StringCommand::raw(package_manager)
-                    .text("remove -y")
-                    .quoted(name),
-            );
+            plan.push(StringCommand::raw(package_manager).text("remove -y").quoted(name));
         }
-        _ => plan.noop(format!(
-            "rpm {source} is {}",
-            if present {
-                "installed"
-            } else {
-                "not installed"
-            }
-        )),
+        _ => plan.noop(format!("rpm {source} is {}", if present { "installed" } else { "not installed" })),
     }
     Ok(())
 }
@@ -498,25 +422,15 @@ pub fn ensure_yum_repo(plan: &mut Plan<'_>, repo: &YumRepo<'_>) -> Result<(), Op
     if parts.has_scheme() {
         url = Some(repo.name_or_url);
         let last = parts.path.rsplit('/').next().unwrap_or_default();
-        last.strip_suffix(".repo")
-            .unwrap_or(last)
-            .clone_into(&mut name);
+        last.strip_suffix(".repo").unwrap_or(last).clone_into(&mut name);
     }
     let filename = format!("{}{name}.repo", repo.repo_directory);
     if !repo.present {
-        return call(
-            plan,
-            "files.file",
-            json!({"path": filename, "present": false}),
-        );
+        return call(plan, "files.file", json!({"path": filename, "present": false}));
     }
     if let Some(url) = url {
         if !truthy(&plan.fact("files.File", &[("path", json!(filename))])?) {
-            call(
-                plan,
-                "files.download",
-                json!({"src": url, "dest": filename}),
-            )?;
+            call(plan, "files.download", json!({"src": url, "dest": filename}))?;
         }
         return Ok(());
     }
@@ -525,10 +439,7 @@ pub fn ensure_yum_repo(plan: &mut Plan<'_>, repo: &YumRepo<'_>) -> Result<(), Op
             "repository `{name}` needs a baseurl (or a URL of a .repo file as src)"
         )));
     };
-    let description = repo
-        .description
-        .filter(|description| !description.is_empty())
-        .unwrap_or(&name);
+    let description = repo.description.filter(|description| !description.is_empty()).unwrap_or(&name);
     let mut lines = vec![
         format!("[{name}]"),
         format!("name={description}"),
@@ -544,9 +455,7 @@ pub fn ensure_yum_repo(plan: &mut Plan<'_>, repo: &YumRepo<'_>) -> Result<(), Op
             .split_whitespace()
             .find(|key| !UrlParts::parse(key).has_scheme() && !key.starts_with('/'))
         {
-            return Err(OperationError::Value(format!(
-                "gpgkey must be a valid URL or an absolute path, got: {bad}"
-            )));
+            return Err(OperationError::Value(format!("gpgkey must be a valid URL or an absolute path, got: {bad}")));
         }
         lines.push(format!("gpgkey={gpgkey}"));
     }
@@ -573,8 +482,7 @@ pub struct UrlParts {
 
 /// Schemes whose last path segment may carry `;params` (Python's `uses_params`).
 const SCHEMES_WITH_PARAMS: &[&str] = &[
-    "", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtspu", "sip", "sips",
-    "mms", "sftp", "tel",
+    "", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtspu", "sip", "sips", "mms", "sftp", "tel",
 ];
 
 impl UrlParts {
@@ -589,10 +497,7 @@ impl UrlParts {
         let mut parts = Self::default();
         if let Some(colon) = rest.find(':') {
             let candidate = &rest[..colon];
-            let starts_with_letter = candidate
-                .chars()
-                .next()
-                .is_some_and(|first| first.is_ascii_alphabetic());
+            let starts_with_letter = candidate.chars().next().is_some_and(|first| first.is_ascii_alphabetic());
             if starts_with_letter
                 && candidate
                     .chars()
@@ -646,14 +551,8 @@ pub(crate) mod testing {
             let missing = || Missing(key.clone());
             let value = self.0.get(&key.name).ok_or_else(missing)?;
             match value {
-                Value::Object(by_arguments)
-                    if !by_arguments.is_empty()
-                        && by_arguments.keys().all(|name| name.contains('=')) =>
-                {
-                    by_arguments
-                        .get(&key.arguments)
-                        .cloned()
-                        .ok_or_else(missing)
+                Value::Object(by_arguments) if !by_arguments.is_empty() && by_arguments.keys().all(|name| name.contains('=')) => {
+                    by_arguments.get(&key.arguments).cloned().ok_or_else(missing)
                 }
                 other => Ok(other.clone()),
             }
@@ -671,30 +570,14 @@ pub(crate) mod testing {
 
     /// The commands (as shown) and the no-op reason of `operation` planned with
     /// `arguments` against `facts` (`{"rpm.RpmPackages": {...}}`).
-    #[expect(
-        clippy::needless_pass_by_value,
-        reason = "tests read better with `json!` literals"
-    )]
-    pub(crate) fn run(
-        operation: &str,
-        arguments: Value,
-        facts: Value,
-    ) -> Result<(Vec<String>, Option<String>), OperationError> {
+    #[expect(clippy::needless_pass_by_value, reason = "tests read better with `json!` literals")]
+    pub(crate) fn run(operation: &str, arguments: Value, facts: Value) -> Result<(Vec<String>, Option<String>), OperationError> {
         let mut facts = Facts(facts.as_object().cloned().unwrap_or_default());
-        let mut plan = Plan::new(
-            &mut facts,
-            &RealLocalFiles,
-            PathBuf::from("/"),
-            "a-timestamp".to_owned(),
-        );
+        let mut plan = Plan::new(&mut facts, &RealLocalFiles, PathBuf::from("/"), "a-timestamp".to_owned());
         let arguments = arguments.as_object().cloned().unwrap_or_default();
-        let definition = crate::registry::find(operation)
-            .ok_or_else(|| OperationError::Operation(format!("no operation `{operation}`")))?;
+        let definition = crate::registry::find(operation).ok_or_else(|| OperationError::Operation(format!("no operation `{operation}`")))?;
         (definition.plan)(&arguments, &mut plan)?;
-        Ok((
-            plan.commands.iter().map(shown).collect(),
-            plan.noop_reason.clone(),
-        ))
+        Ok((plan.commands.iter().map(shown).collect(), plan.noop_reason.clone()))
     }
 
     /// A command as shown, an upload of text with that text after its destination.
@@ -717,11 +600,7 @@ mod tests {
     fn url_parts_follow_urlparse() {
         let parts = UrlParts::parse("https://example.com/repos/docker-ce.repo?x=1#top");
         assert_eq!(
-            (
-                parts.scheme.as_str(),
-                parts.netloc.as_str(),
-                parts.path.as_str()
-            ),
+            (parts.scheme.as_str(), parts.netloc.as_str(), parts.path.as_str()),
             ("https", "example.com", "/repos/docker-ce.repo")
         );
         assert_eq!(UrlParts::parse("http://x/a.repo;v=2").path, "/a.repo");
@@ -736,10 +615,7 @@ mod tests {
     #[test]
     fn version_pairs_split_at_the_last_join() {
         let spec = PackageSpec::from_possible_pair("python3=3.11=1", Some("="));
-        assert_eq!(
-            (spec.name.as_str(), spec.version.as_str()),
-            ("python3=3.11", "1")
-        );
+        assert_eq!((spec.name.as_str(), spec.version.as_str()), ("python3=3.11", "1"));
         assert_eq!(spec.install_text(), "python3=3.11=1");
         let spec = PackageSpec::from_possible_pair("vim=9", None);
         assert_eq!((spec.name.as_str(), spec.has_version()), ("vim=9", false));
@@ -773,23 +649,13 @@ mod tests {
             "old": {"installed_versions": ["1.0", "1.1"], "status": "upgradeable", "available_version": "2.0"},
             "new": {"installed_versions": ["3.0"], "status": "installed"},
         }});
-        let result = testing::run(
-            "apk.packages",
-            json!({"packages": ["held", "old", "new"], "latest": true}),
-            facts.clone(),
-        );
+        let result = testing::run("apk.packages", json!({"packages": ["held", "old", "new"], "latest": true}), facts.clone());
         assert_eq!(
             result,
-            Ok((
-                vec!["apk upgrade old".to_owned()],
-                Some("package new is up to date (3.0)".to_owned())
-            ))
+            Ok((vec!["apk upgrade old".to_owned()], Some("package new is up to date (3.0)".to_owned())))
         );
         let result = testing::run("apk.packages", json!({"packages": ["new", "held"]}), facts);
-        assert_eq!(
-            result,
-            Ok((Vec::new(), Some("package held is held".to_owned())))
-        );
+        assert_eq!(result, Ok((Vec::new(), Some("package held is held".to_owned()))));
     }
 
     #[test]
@@ -816,14 +682,10 @@ mod tests {
     #[test]
     fn gpg_keys_may_be_files_or_urls() {
         let facts = json!({"files.File": null, "files.Directory": {"path=/etc/yum.repos.d": true, "path=/etc/yum.repos.d/r.repo": null}});
-        let arguments =
-            json!({"src": "r", "baseurl": "http://b", "gpgkey": "file:///etc/pki/a /etc/pki/b"});
+        let arguments = json!({"src": "r", "baseurl": "http://b", "gpgkey": "file:///etc/pki/a /etc/pki/b"});
         let result = testing::run("yum.repo", arguments.clone(), facts.clone());
-        assert!(result.is_ok_and(|(commands, _)| {
-            commands[0].contains("gpgkey=file:///etc/pki/a /etc/pki/b\n")
-        }));
-        let arguments =
-            json!({"src": "r", "baseurl": "http://b", "gpgkey": "/etc/pki/a relative/b"});
+        assert!(result.is_ok_and(|(commands, _)| { commands[0].contains("gpgkey=file:///etc/pki/a /etc/pki/b\n") }));
+        let arguments = json!({"src": "r", "baseurl": "http://b", "gpgkey": "/etc/pki/a relative/b"});
         let result = testing::run("yum.repo", arguments, facts);
         assert_eq!(
             result,
@@ -836,17 +698,7 @@ mod tests {
     #[test]
     fn rpm_url_to_remove_before_download_is_a_noop() {
         let facts = json!({"files.File": {"mode": 644, "size": 1}, "rpm.RpmPackage": null});
-        let result = testing::run(
-            "zypper.rpm",
-            json!({"src": "https://x/a.rpm", "present": false}),
-            facts,
-        );
-        assert_eq!(
-            result,
-            Ok((
-                Vec::new(),
-                Some("rpm https://x/a.rpm is not installed".to_owned())
-            ))
-        );
+        let result = testing::run("zypper.rpm", json!({"src": "https://x/a.rpm", "present": false}), facts);
+        assert_eq!(result, Ok((Vec::new(), Some("rpm https://x/a.rpm is not installed".to_owned()))));
     }
 }

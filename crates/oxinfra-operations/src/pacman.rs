@@ -87,13 +87,7 @@ fn packages(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), O
         ..PackageCommands::default()
     };
     let current = plan.fact("pacman.PacmanPackages", &[])?;
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &current,
-        args.present.as_bool(),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &current, args.present.as_bool(), &commands)
 }
 
 #[cfg(test)]
@@ -107,17 +101,13 @@ mod tests {
         let facts = json!({"pacman.PacmanUnpackGroup": ["xorg-font-util", "xorg-fonts-encodings"], "pacman.PacmanPackages": {"xorg-font-util": ["1"], "xorg-fonts-encodings": ["2"]}});
         assert_eq!(
             run("pacman.packages", json!({"packages": "xorg-fonts"}), facts),
-            Ok((
-                Vec::new(),
-                Some("package xorg-fonts is installed".to_owned())
-            ))
+            Ok((Vec::new(), Some("package xorg-fonts is installed".to_owned())))
         );
     }
 
     #[test]
     fn versions_are_not_split_from_names() {
-        let facts =
-            json!({"pacman.PacmanUnpackGroup": [], "pacman.PacmanPackages": {"vim": ["9.0"]}});
+        let facts = json!({"pacman.PacmanUnpackGroup": [], "pacman.PacmanPackages": {"vim": ["9.0"]}});
         assert_eq!(
             run("pacman.packages", json!({"packages": "vim=9.0"}), facts),
             Ok((vec!["pacman --noconfirm -S vim=9.0".to_owned()], None))

@@ -20,14 +20,7 @@ use crate::registry::{OperationDef, call};
 pub const OPERATIONS: &[OperationDef] = &[
     OperationDef {
         name: "pip.virtualenv",
-        params: &[
-            "path",
-            "python",
-            "venv",
-            "site_packages",
-            "always_copy",
-            "present",
-        ],
+        params: &["path", "python", "venv", "site_packages", "always_copy", "present"],
         plan: |arguments, plan| virtualenv(&parse_arguments("pip.virtualenv", arguments)?, plan),
     },
     OperationDef {
@@ -94,17 +87,10 @@ pub struct VirtualenvArgs {
 /// empty folder gets one built into it.
 pub fn virtualenv(args: &VirtualenvArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let path = &args.path;
-    let activate = plan.fact(
-        "files.File",
-        &[("path", json!(format!("{path}/bin/activate")))],
-    )?;
+    let activate = plan.fact("files.File", &[("path", json!(format!("{path}/bin/activate")))])?;
     if !args.present {
         if truthy(&activate) {
-            call(
-                plan,
-                "files.directory",
-                json!({"path": path, "present": false}),
-            )?;
+            call(plan, "files.directory", json!({"path": path, "present": false}))?;
         } else {
             plan.noop(format!("virtualenv {path} does not exist"));
         }
@@ -132,11 +118,7 @@ pub fn virtualenv(args: &VirtualenvArgs, plan: &mut Plan<'_>) -> Result<(), Oper
         command = command.text("--system-site-packages");
     }
     if args.always_copy {
-        command = command.text(if args.venv {
-            "--copies"
-        } else {
-            "--always-copy"
-        });
+        command = command.text(if args.venv { "--copies" } else { "--always-copy" });
     }
     plan.push(command.quoted(path));
     Ok(())
@@ -146,9 +128,7 @@ pub fn virtualenv(args: &VirtualenvArgs, plan: &mut Plan<'_>) -> Result<(), Oper
 fn venv(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mut arguments = arguments.clone();
     if arguments.contains_key("venv") {
-        return Err(OperationError::Type(
-            "pip.venv: invalid arguments: unknown field `venv`".to_owned(),
-        ));
+        return Err(OperationError::Type("pip.venv: invalid arguments: unknown field `venv`".to_owned()));
     }
     arguments.insert("venv".to_owned(), Value::Bool(true));
     virtualenv(&parse_arguments("pip.venv", &arguments)?, plan)
@@ -185,33 +165,20 @@ pub struct PackagesArgs {
 /// `requirements` file is handed to pip every time.
 pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mut pip = args.pip.clone();
-    if let Some(virtualenv) = args
-        .virtualenv
-        .as_deref()
-        .filter(|virtualenv| !virtualenv.is_empty())
-    {
+    if let Some(virtualenv) = args.virtualenv.as_deref().filter(|virtualenv| !virtualenv.is_empty()) {
         let mut arguments = args.virtualenv_kwargs.clone().unwrap_or_default();
         if arguments.contains_key("path") {
-            return Err(OperationError::Type(
-                "pip.virtualenv: got multiple values for argument `path`".to_owned(),
-            ));
+            return Err(OperationError::Type("pip.virtualenv: got multiple values for argument `path`".to_owned()));
         }
         arguments.insert("path".to_owned(), json!(virtualenv));
         call(plan, "pip.virtualenv", Value::Object(arguments))?;
-        let mut in_virtualenv = StringCommand::new()
-            .quoted(virtualenv.trim_end_matches('/'))
-            .text("/bin/")
-            .text(pip);
+        let mut in_virtualenv = StringCommand::new().quoted(virtualenv.trim_end_matches('/')).text("/bin/").text(pip);
         in_virtualenv.separator = String::new();
         pip = in_virtualenv.raw_value();
     }
     // `pip` and `extra_install_args` are shell text given by the user, as in pyinfra.
     let mut install = StringCommand::raw(&pip).text("install");
-    if let Some(extra) = args
-        .extra_install_args
-        .as_deref()
-        .filter(|extra| !extra.is_empty())
-    {
+    if let Some(extra) = args.extra_install_args.as_deref().filter(|extra| !extra.is_empty()) {
         install = install.text(extra);
     }
     let upgrade = install.clone().text("--upgrade");
@@ -221,18 +188,9 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
             (true, false) => install.clone(),
             (false, _) => StringCommand::raw(&pip).text("uninstall --yes"),
         };
-        plan.push(
-            StringCommand::new()
-                .nested(command)
-                .text("-r")
-                .quoted(requirements),
-        );
+        plan.push(StringCommand::new().nested(command).text("-r").quoted(requirements));
     }
-    let Some(wanted) = args
-        .packages
-        .as_ref()
-        .filter(|packages| is_truthy(packages))
-    else {
+    let Some(wanted) = args.packages.as_ref().filter(|packages| is_truthy(packages)) else {
         return Ok(());
     };
     let installed = plan.fact("pip.PipPackages", &[("pip", json!(pip))])?;
@@ -242,11 +200,7 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         .flatten()
         .map(|(name, versions)| (name.to_lowercase(), versions.clone()))
         .collect();
-    let wanted: Vec<PackageSpec> = wanted
-        .names()
-        .iter()
-        .map(|package| requirement::from_pep508(package))
-        .collect();
+    let wanted: Vec<PackageSpec> = wanted.names().iter().map(|package| requirement::from_pep508(package)).collect();
     let commands = PackageCommands {
         install,
         uninstall: StringCommand::raw(&pip).text("uninstall --yes"),
@@ -254,12 +208,6 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         latest: args.latest,
         ..PackageCommands::default()
     };
-    ensure_package_specs(
-        plan,
-        &wanted,
-        &Value::Object(installed),
-        Some(args.present),
-        &commands,
-    )?;
+    ensure_package_specs(plan, &wanted, &Value::Object(installed), Some(args.present), &commands)?;
     Ok(())
 }

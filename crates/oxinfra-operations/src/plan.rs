@@ -80,7 +80,17 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// An empty plan reading facts from `facts` and local files from `local_files`.
     pub fn new(facts: &'a mut dyn FactSource, local_files: &'a dyn LocalFiles, deploy_dir: PathBuf, timestamp: String) -> Self {
-        Self { facts, local_files, deploy_dir, timestamp, want_diff: false, temp_dir: None, commands: Vec::new(), noop_reason: None, diffs: Vec::new() }
+        Self {
+            facts,
+            local_files,
+            deploy_dir,
+            timestamp,
+            want_diff: false,
+            temp_dir: None,
+            commands: Vec::new(),
+            noop_reason: None,
+            diffs: Vec::new(),
+        }
     }
 
     /// Reads a fact, by name and keyword arguments (defaults are filled in).
@@ -137,6 +147,5 @@ impl<'a> Plan<'a> {
 /// Deserializes an operation's arguments into its argument struct, turning serde's
 /// message into pyinfra's `OperationTypeError`.
 pub fn parse_arguments<T: DeserializeOwned>(operation: &str, arguments: &Map<String, Value>) -> Result<T, OperationError> {
-    serde_json::from_value(Value::Object(arguments.clone()))
-        .map_err(|error| OperationError::Type(format!("{operation}: invalid arguments: {error}")))
+    serde_json::from_value(Value::Object(arguments.clone())).map_err(|error| OperationError::Type(format!("{operation}: invalid arguments: {error}")))
 }

@@ -19,14 +19,7 @@ use crate::mysql::python_eq;
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
-const SQL_PARAMS: &[&str] = &[
-    "sql",
-    "psql_user",
-    "psql_password",
-    "psql_host",
-    "psql_port",
-    "psql_database",
-];
+const SQL_PARAMS: &[&str] = &["sql", "psql_user", "psql_password", "psql_host", "psql_port", "psql_database"];
 const ROLE_PARAMS: &[&str] = &[
     "role",
     "present",
@@ -60,22 +53,8 @@ const DATABASE_PARAMS: &[&str] = &[
     "psql_port",
     "psql_database",
 ];
-const DUMP_PARAMS: &[&str] = &[
-    "dest",
-    "psql_user",
-    "psql_password",
-    "psql_host",
-    "psql_port",
-    "psql_database",
-];
-const LOAD_PARAMS: &[&str] = &[
-    "src",
-    "psql_user",
-    "psql_password",
-    "psql_host",
-    "psql_port",
-    "psql_database",
-];
+const DUMP_PARAMS: &[&str] = &["dest", "psql_user", "psql_password", "psql_host", "psql_port", "psql_database"];
+const LOAD_PARAMS: &[&str] = &["src", "psql_user", "psql_password", "psql_host", "psql_port", "psql_database"];
 
 /// The operations of this module, then their deprecated `postgresql.*` names.
 pub const OPERATIONS: &[OperationDef] = &[
@@ -187,10 +166,7 @@ pub struct SqlArgs {
 
 /// `postgres.sql`: runs SQL with `psql`, every time.
 pub fn sql(args: &SqlArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    plan.push(execute_psql_command(
-        statement(args.sql.clone()),
-        &psql_connection!(args),
-    ));
+    plan.push(execute_psql_command(statement(args.sql.clone()), &psql_connection!(args)));
     Ok(())
 }
 
@@ -255,10 +231,7 @@ pub fn role(args: &RoleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
 
     if !args.present {
         match current {
-            Some(_) => plan.push(execute_psql_command(
-                statement(format!("DROP ROLE \"{name}\"")),
-                &target,
-            )),
+            Some(_) => plan.push(execute_psql_command(statement(format!("DROP ROLE \"{name}\"")), &target)),
             None => plan.noop(format!("postgresql role {name} does not exist")),
         }
         return Ok(());
@@ -293,11 +266,7 @@ pub fn role(args: &RoleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     // pyinfra compares with the fact's keys as named here; `login` and
     // `connection_limit` are `canlogin` and `connlimit` in `PostgresRoles`, so only a
     // fact that has those names triggers these two changes.
-    let differs = |key: &str, wanted: &Value| {
-        current
-            .get(key)
-            .is_some_and(|value| !python_eq(value, wanted))
-    };
+    let differs = |key: &str, wanted: &Value| current.get(key).is_some_and(|value| !python_eq(value, wanted));
     let mut sql = statement(format!("ALTER ROLE \"{name}\""));
     let mut changed = false;
     for (keyword, key, wanted) in [
@@ -325,9 +294,7 @@ pub fn role(args: &RoleArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     if changed {
         plan.push(execute_psql_command(sql, &target));
     } else {
-        plan.noop(format!(
-            "postgresql role {name} exists and does not need updates"
-        ));
+        plan.noop(format!("postgresql role {name} exists and does not need updates"));
     }
     Ok(())
 }
@@ -394,10 +361,7 @@ pub fn database(args: &DatabaseArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
 
     if !args.present {
         match databases.get(name) {
-            Some(_) => plan.push(execute_psql_command(
-                statement(format!("DROP DATABASE \"{name}\"")),
-                &target,
-            )),
+            Some(_) => plan.push(execute_psql_command(statement(format!("DROP DATABASE \"{name}\"")), &target)),
             None => plan.noop(format!("postgresql database {name} does not exist")),
         }
         return Ok(());
@@ -406,24 +370,12 @@ pub fn database(args: &DatabaseArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     let Some(current) = databases.get(name) else {
         let mut sql = statement(format!("CREATE DATABASE \"{name}\""));
         for (keyword, value) in [
-            (
-                "OWNER",
-                given(args.owner.as_ref()).map(|owner| format!("\"{owner}\"")),
-            ),
+            ("OWNER", given(args.owner.as_ref()).map(|owner| format!("\"{owner}\""))),
             ("TEMPLATE", given(args.template.as_ref()).map(str::to_owned)),
             ("ENCODING", given(args.encoding.as_ref()).map(str::to_owned)),
-            (
-                "LC_COLLATE",
-                given(args.lc_collate.as_ref()).map(|collate| format!("'{collate}'")),
-            ),
-            (
-                "LC_CTYPE",
-                given(args.lc_ctype.as_ref()).map(|ctype| format!("'{ctype}'")),
-            ),
-            (
-                "TABLESPACE",
-                given(args.tablespace.as_ref()).map(str::to_owned),
-            ),
+            ("LC_COLLATE", given(args.lc_collate.as_ref()).map(|collate| format!("'{collate}'"))),
+            ("LC_CTYPE", given(args.lc_ctype.as_ref()).map(|ctype| format!("'{ctype}'"))),
+            ("TABLESPACE", given(args.tablespace.as_ref()).map(str::to_owned)),
             ("CONNECTION LIMIT", connection_limit.clone()),
         ] {
             if let Some(value) = value {
@@ -435,35 +387,19 @@ pub fn database(args: &DatabaseArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     };
 
     for (keyword, wanted, current_value) in [
-        (
-            "TEMPLATE",
-            given(args.template.as_ref()),
-            current.get("istemplate"),
-        ),
-        (
-            "ENCODING",
-            given(args.encoding.as_ref()),
-            current.get("encoding"),
-        ),
+        ("TEMPLATE", given(args.template.as_ref()), current.get("istemplate")),
+        ("ENCODING", given(args.encoding.as_ref()), current.get("encoding")),
         ("LC_COLLATE", given(args.lc_collate.as_ref()), None),
         ("LC_CTYPE", given(args.lc_ctype.as_ref()), None),
     ] {
         let Some(wanted) = wanted else { continue };
-        let same = current_value.is_some_and(|value| {
-            !value.is_null() && python_eq(value, &Value::String(wanted.to_owned()))
-        });
+        let same = current_value.is_some_and(|value| !value.is_null() && python_eq(value, &Value::String(wanted.to_owned())));
         if !same {
-            plan.noop(format!(
-                "postgresql database {name} already exists, skipping {keyword}"
-            ));
+            plan.noop(format!("postgresql database {name} already exists, skipping {keyword}"));
         }
     }
 
-    let differs = |key: &str, wanted: &Value| {
-        current
-            .get(key)
-            .is_some_and(|value| !python_eq(value, wanted))
-    };
+    let differs = |key: &str, wanted: &Value| current.get(key).is_some_and(|value| !python_eq(value, wanted));
     let mut sql = StringCommand::new();
     if let Some(owner) = given(args.owner.as_ref()) {
         if differs("owner", &Value::String(owner.to_owned())) {
@@ -472,22 +408,16 @@ pub fn database(args: &DatabaseArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     }
     if let Some(tablespace) = given(args.tablespace.as_ref()) {
         if differs("tablespace", &Value::String(tablespace.to_owned())) {
-            sql = sql.text(format!(
-                "ALTER DATABASE \"{name}\" SET TABLESPACE \"{tablespace}\";"
-            ));
+            sql = sql.text(format!("ALTER DATABASE \"{name}\" SET TABLESPACE \"{tablespace}\";"));
         }
     }
     if let (Some(limit), Some(wanted)) = (&connection_limit, &args.connection_limit) {
         if differs("connlimit", wanted) {
-            sql = sql.text(format!(
-                "ALTER DATABASE \"{name}\" CONNECTION LIMIT {limit};"
-            ));
+            sql = sql.text(format!("ALTER DATABASE \"{name}\" CONNECTION LIMIT {limit};"));
         }
     }
     if sql.parts.is_empty() {
-        plan.noop(format!(
-            "postgresql database {name} already exists with the same parameters"
-        ));
+        plan.noop(format!("postgresql database {name} already exists with the same parameters"));
     } else {
         plan.push(execute_psql_command(sql, &target));
     }
@@ -591,10 +521,7 @@ mod tests {
             json!({"postgres.PostgresDatabases": {"db": {"encoding": "LATIN1", "connlimit": 5}}}),
         );
         assert!(commands.is_empty());
-        assert_eq!(
-            noop.as_deref(),
-            Some("postgresql database db already exists with the same parameters")
-        );
+        assert_eq!(noop.as_deref(), Some("postgresql database db already exists with the same parameters"));
     }
 
     #[test]
@@ -604,10 +531,7 @@ mod tests {
             json!({"database": "db", "connection_limit": 5}),
             json!({"postgres.PostgresDatabases": {"db": {"connlimit": -1}}}),
         );
-        assert_eq!(
-            commands[0].0,
-            "psql -Ac 'ALTER DATABASE \"db\" CONNECTION LIMIT 5;'"
-        );
+        assert_eq!(commands[0].0, "psql -Ac 'ALTER DATABASE \"db\" CONNECTION LIMIT 5;'");
     }
 
     #[test]

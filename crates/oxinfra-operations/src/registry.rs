@@ -4,7 +4,10 @@
 use serde_json::{Map, Value};
 
 use crate::plan::{OperationError, Plan};
-use crate::{apk, apt, brew, cargo, crontab, dnf, files, gem, git, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, puppet, selinux, server, snap, ssh, systemd, sysvinit, yum, zypper};
+use crate::{
+    apk, apt, brew, cargo, crontab, dnf, files, gem, git, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, puppet, selinux, server, snap, ssh,
+    systemd, sysvinit, yum, zypper,
+};
 
 /// An operation: its name, its parameters and how it plans.
 #[derive(Debug, Clone, Copy)]

@@ -33,21 +33,14 @@ pub const BOOLEAN: OperationDef = OperationDef {
 pub const FILE_CONTEXT: OperationDef = OperationDef {
     name: "selinux.file_context",
     params: &["path", "se_type"],
-    plan: |arguments, plan| {
-        file_context(&parse_arguments("selinux.file_context", arguments)?, plan)
-    },
+    plan: |arguments, plan| file_context(&parse_arguments("selinux.file_context", arguments)?, plan),
 };
 
 /// `selinux.file_context_mapping`.
 pub const FILE_CONTEXT_MAPPING: OperationDef = OperationDef {
     name: "selinux.file_context_mapping",
     params: &["target", "se_type", "present"],
-    plan: |arguments, plan| {
-        file_context_mapping(
-            &parse_arguments("selinux.file_context_mapping", arguments)?,
-            plan,
-        )
-    },
+    plan: |arguments, plan| file_context_mapping(&parse_arguments("selinux.file_context_mapping", arguments)?, plan),
 };
 
 /// `selinux.port`.
@@ -88,15 +81,9 @@ pub fn boolean(args: &BooleanArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
             python_str(&args.value)
         )));
     };
-    let current = plan.fact(
-        "selinux.SEBoolean",
-        &[("boolean", Value::String(args.bool_name.clone()))],
-    )?;
+    let current = plan.fact("selinux.SEBoolean", &[("boolean", Value::String(args.bool_name.clone()))])?;
     if current.as_str() == Some(value) {
-        plan.noop(format!(
-            "boolean '{}' already had the value '{value}'",
-            args.bool_name
-        ));
+        plan.noop(format!("boolean '{}' already had the value '{value}'", args.bool_name));
         return Ok(());
     }
     let mut command = StringCommand::raw("setsebool");
@@ -119,25 +106,12 @@ pub struct FileContextArgs {
 
 /// `selinux.file_context`: sets the type of one path with `chcon`.
 pub fn file_context(args: &FileContextArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let current = plan.fact(
-        "selinux.FileContext",
-        &[("path", Value::String(args.path.clone()))],
-    )?;
-    let current_type = current
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let current = plan.fact("selinux.FileContext", &[("path", Value::String(args.path.clone()))])?;
+    let current_type = current.get("type").and_then(Value::as_str).unwrap_or_default();
     if current_type == args.se_type {
-        plan.noop(format!(
-            "file_context: '{}' already had type '{}'",
-            args.path, args.se_type
-        ));
+        plan.noop(format!("file_context: '{}' already had type '{}'", args.path, args.se_type));
     } else {
-        plan.push(
-            StringCommand::raw("chcon -t")
-                .quoted(&args.se_type)
-                .quoted(&args.path),
-        );
+        plan.push(StringCommand::raw("chcon -t").quoted(&args.se_type).quoted(&args.path));
     }
     Ok(())
 }
@@ -159,17 +133,11 @@ pub struct FileContextMappingArgs {
 /// `selinux.file_context_mapping`: adds, changes or deletes a file context mapping
 /// of the policy with `semanage fcontext`. Files already there keep their labels
 /// until `restorecon` relabels them.
-pub fn file_context_mapping(
-    args: &FileContextMappingArgs,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+pub fn file_context_mapping(args: &FileContextMappingArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     if args.present && args.se_type.is_none() {
         return Err(missing_type());
     }
-    let current = plan.fact(
-        "selinux.FileContextMapping",
-        &[("target", Value::String(args.target.clone()))],
-    )?;
+    let current = plan.fact("selinux.FileContextMapping", &[("target", Value::String(args.target.clone()))])?;
     let target = &args.target;
     if !args.present {
         if truthy(&current) {
@@ -188,16 +156,8 @@ pub fn file_context_mapping(
         Some("-m")
     };
     match option {
-        Some(option) => plan.push(
-            StringCommand::raw("semanage fcontext")
-                .text(option)
-                .text("-t")
-                .quoted(se_type)
-                .quoted(target),
-        ),
-        None => plan.noop(format!(
-            "mapping for '{target}' -> '{se_type}' already present"
-        )),
+        Some(option) => plan.push(StringCommand::raw("semanage fcontext").text(option).text("-t").quoted(se_type).quoted(target)),
+        None => plan.noop(format!("mapping for '{target}' -> '{se_type}' already present")),
     }
     Ok(())
 }
@@ -226,18 +186,9 @@ pub fn port(args: &PortArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     if args.present && args.se_type.is_none() {
         return Err(missing_type());
     }
-    let sepolicy = plan.fact(
-        "server.Which",
-        &[("command", Value::String("sepolicy".to_owned()))],
-    )?;
+    let sepolicy = plan.fact("server.Which", &[("command", Value::String("sepolicy".to_owned()))])?;
     let current = if truthy(&sepolicy) {
-        plan.fact(
-            "selinux.SEPort",
-            &[
-                ("protocol", args.protocol.clone()),
-                ("port", args.port_num.clone()),
-            ],
-        )?
+        plan.fact("selinux.SEPort", &[("protocol", args.protocol.clone()), ("port", args.port_num.clone())])?
     } else {
         let ports = plan.fact("selinux.SEPorts", &[])?;
         ports
@@ -252,11 +203,7 @@ pub fn port(args: &PortArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         if unset {
             plan.noop(format!("setype for '{protocol}/{port}' is already unset"));
         } else {
-            plan.push(
-                StringCommand::raw("semanage port -d -p")
-                    .quoted(&protocol)
-                    .quoted(&port),
-            );
+            plan.push(StringCommand::raw("semanage port -d -p").quoted(&protocol).quoted(&port));
         }
         return Ok(());
     }
@@ -280,9 +227,7 @@ pub fn port(args: &PortArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
                     .quoted(&port),
             );
         }
-        None => plan.noop(format!(
-            "setype for '{protocol}/{port}' is already '{se_type}'"
-        )),
+        None => plan.noop(format!("setype for '{protocol}/{port}' is already '{se_type}'")),
     }
     Ok(())
 }
@@ -295,24 +240,9 @@ mod tests {
 
     #[test]
     fn boolean_enum_values_and_bad_values() {
-        let planned = try_planned(
-            "selinux.boolean",
-            json!({"bool_name": "b", "value": "on"}),
-            json!({"selinux.SEBoolean": ""}),
-        );
-        assert_eq!(
-            planned
-                .ok()
-                .map(|(commands, _)| commands[0].0.clone())
-                .as_deref(),
-            Some("setsebool b on")
-        );
-        let error = try_planned(
-            "selinux.boolean",
-            json!({"bool_name": "b", "value": true}),
-            json!({}),
-        )
-        .err();
+        let planned = try_planned("selinux.boolean", json!({"bool_name": "b", "value": "on"}), json!({"selinux.SEBoolean": ""}));
+        assert_eq!(planned.ok().map(|(commands, _)| commands[0].0.clone()).as_deref(), Some("setsebool b on"));
+        let error = try_planned("selinux.boolean", json!({"bool_name": "b", "value": true}), json!({})).err();
         assert_eq!(
             error.map(|error| error.to_string()).as_deref(),
             Some("Invalid value 'True' for boolean operation")
@@ -327,10 +257,7 @@ mod tests {
             json!({"selinux.FileContext": null}),
         );
         assert_eq!(
-            planned
-                .ok()
-                .map(|(commands, _)| commands[0].0.clone())
-                .as_deref(),
+            planned.ok().map(|(commands, _)| commands[0].0.clone()).as_deref(),
             Some("chcon -t t '/srv/a b'")
         );
     }
@@ -343,10 +270,7 @@ mod tests {
             json!({"selinux.FileContextMapping": {"type": "u"}}),
         );
         assert_eq!(
-            planned
-                .ok()
-                .map(|(commands, _)| commands[0].0.clone())
-                .as_deref(),
+            planned.ok().map(|(commands, _)| commands[0].0.clone()).as_deref(),
             Some("semanage fcontext -m -t t /w")
         );
     }
@@ -354,38 +278,21 @@ mod tests {
     #[test]
     fn missing_type_is_a_value_error() {
         let error = try_plan(&FILE_CONTEXT_MAPPING, json!({"target": "/w"}), json!({})).err();
-        assert_eq!(
-            error.map(|error| error.class_name()),
-            Some("ValueError")
-        );
+        assert_eq!(error.map(|error| error.class_name()), Some("ValueError"));
         let error = try_plan(&PORT, json!({"protocol": "tcp", "port_num": 1}), json!({})).err();
-        assert_eq!(
-            error.map(|error| error.class_name()),
-            Some("ValueError")
-        );
+        assert_eq!(error.map(|error| error.class_name()), Some("ValueError"));
     }
 
     #[test]
     fn port_type_is_read_from_the_listing_without_sepolicy() {
         let facts = json!({"server.Which": null, "selinux.SEPorts": {"tcp": {"8080": "http_cache_port_t"}}});
-        let planned = try_plan(
-            &PORT,
-            json!({"protocol": "tcp", "port_num": 8080, "se_type": "http_port_t"}),
-            facts,
-        );
+        let planned = try_plan(&PORT, json!({"protocol": "tcp", "port_num": 8080, "se_type": "http_port_t"}), facts);
         assert_eq!(
-            planned
-                .ok()
-                .map(|(commands, _)| commands[0].0.clone())
-                .as_deref(),
+            planned.ok().map(|(commands, _)| commands[0].0.clone()).as_deref(),
             Some("semanage port -m -t http_port_t -p tcp 8080")
         );
         let facts = json!({"server.Which": null, "selinux.SEPorts": {}});
-        let planned = try_plan(
-            &PORT,
-            json!({"protocol": "udp", "port_num": 53, "present": false}),
-            facts,
-        );
+        let planned = try_plan(&PORT, json!({"protocol": "udp", "port_num": 53, "present": false}), facts);
         assert_eq!(
             planned.ok().map(|(_, noop)| noop),
             Some(Some("setype for 'udp/53' is already unset".to_owned()))

@@ -67,10 +67,7 @@ fn text_fact(plan: &mut Plan<'_>, name: &str) -> Result<Option<String>, Operatio
 
 /// `server.Which`: whether `command` is on the host's `PATH`.
 fn which(plan: &mut Plan<'_>, command: &str) -> Result<bool, OperationError> {
-    let value = plan.fact(
-        "server.Which",
-        &[("command", Value::String(command.to_owned()))],
-    )?;
+    let value = plan.fact("server.Which", &[("command", Value::String(command.to_owned()))])?;
     Ok(truthy(&value))
 }
 
@@ -90,9 +87,7 @@ fn require_shadow_tool(plan: &mut Plan<'_>, os: &str, tool: &str) -> Result<(), 
     } else {
         ""
     };
-    Err(OperationError::Operation(format!(
-        "{tool} is not installed{hint}"
-    )))
+    Err(OperationError::Operation(format!("{tool} is not installed{hint}")))
 }
 
 /// A command whose parts are joined with nothing between them

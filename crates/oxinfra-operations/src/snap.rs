@@ -50,11 +50,7 @@ pub fn package(args: &PackageArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
         return Ok(());
     };
     let installed = plan.fact("snap.SnapPackages", &[])?;
-    let is_installed = |name: &str| {
-        installed
-            .as_array()
-            .is_some_and(|names| names.iter().any(|item| item.as_str() == Some(name)))
-    };
+    let is_installed = |name: &str| installed.as_array().is_some_and(|names| names.iter().any(|item| item.as_str() == Some(name)));
     let (mut install, mut remove, mut refresh) = (Vec::new(), Vec::new(), Vec::new());
     for name in packages {
         match (is_installed(name), args.present) {
@@ -89,27 +85,21 @@ pub fn package(args: &PackageArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
 
 /// `command` followed by each name, quoted.
 fn with_names(command: StringCommand, names: &[&String]) -> StringCommand {
-    names
-        .iter()
-        .fold(command, |command, name| command.quoted(*name))
+    names.iter().fold(command, |command, name| command.quoted(*name))
 }
 
 /// Reads `None`, one name or a list of names.
-fn optional_names<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<String>>, D::Error> {
+fn optional_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Names {
         One(String),
         Many(Vec<String>),
     }
-    Ok(
-        Option::<Names>::deserialize(deserializer)?.map(|names| match names {
-            Names::One(name) => vec![name],
-            Names::Many(names) => names,
-        }),
-    )
+    Ok(Option::<Names>::deserialize(deserializer)?.map(|names| match names {
+        Names::One(name) => vec![name],
+        Names::Many(names) => names,
+    }))
 }
 
 #[cfg(test)]
@@ -125,11 +115,7 @@ mod tests {
 
     #[test]
     fn one_name_is_installed_on_the_default_channel() -> Result<(), OperationError> {
-        let (commands, _) = run(
-            package,
-            &json!({"packages": "vlc"}),
-            &mut facts(json!(["core"])),
-        )?;
+        let (commands, _) = run(package, &json!({"packages": "vlc"}), &mut facts(json!(["core"])))?;
         assert_eq!(commands, ["snap install vlc --channel=latest/stable"]);
         Ok(())
     }
@@ -149,11 +135,7 @@ mod tests {
 
     #[test]
     fn installed_snap_on_the_wanted_channel_changes_nothing() -> Result<(), OperationError> {
-        let mut facts = facts(json!(["lxd"])).with(
-            "snap.SnapPackage",
-            &[("package", json!("lxd"))],
-            json!({"channel": "latest/stable"}),
-        );
+        let mut facts = facts(json!(["lxd"])).with("snap.SnapPackage", &[("package", json!("lxd"))], json!({"channel": "latest/stable"}));
         let (commands, _) = run(package, &json!({"packages": "lxd"}), &mut facts)?;
         assert!(commands.is_empty());
         Ok(())

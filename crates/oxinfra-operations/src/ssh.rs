@@ -28,28 +28,12 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "ssh.upload",
-        params: &[
-            "hostname",
-            "filename",
-            "remote_filename",
-            "port",
-            "user",
-            "use_remote_sudo",
-            "ssh_keyscan",
-        ],
+        params: &["hostname", "filename", "remote_filename", "port", "user", "use_remote_sudo", "ssh_keyscan"],
         plan: |arguments, plan| upload(&parse_arguments("ssh.upload", arguments)?, plan),
     },
     OperationDef {
         name: "ssh.download",
-        params: &[
-            "hostname",
-            "filename",
-            "local_filename",
-            "force",
-            "port",
-            "user",
-            "ssh_keyscan",
-        ],
+        params: &["hostname", "filename", "local_filename", "force", "port", "user", "ssh_keyscan"],
         plan: |arguments, plan| download(&parse_arguments("ssh.download", arguments)?, plan),
     },
 ];
@@ -84,11 +68,7 @@ fn home(plan: &mut Plan<'_>) -> Result<String, OperationError> {
 /// `~/.ssh/known_hosts` unless it is there (or replaces it with `force`).
 pub fn keyscan(args: &KeyscanArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let home = home(plan)?;
-    call(
-        plan,
-        "files.directory",
-        json!({"path": format!("{home}/.ssh"), "mode": 700}),
-    )?;
+    call(plan, "files.directory", json!({"path": format!("{home}/.ssh"), "mode": 700}))?;
     let known_hosts = format!("{home}/.ssh/known_hosts");
     let present = plan.fact(
         "files.FindInFile",
@@ -187,11 +167,7 @@ pub struct UploadArgs {
 
 /// `ssh.upload`: copies a file from the host to the machine with `scp`, every time.
 pub fn upload(args: &UploadArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let remote_filename = args
-        .remote_filename
-        .as_deref()
-        .filter(|name| !name.is_empty())
-        .unwrap_or(&args.filename);
+    let remote_filename = args.remote_filename.as_deref().filter(|name| !name.is_empty()).unwrap_or(&args.filename);
     let target = target(&args.hostname, args.user.as_deref());
     if args.ssh_keyscan {
         call(plan, "ssh.keyscan", json!({"hostname": args.hostname}))?;
@@ -210,9 +186,7 @@ pub fn upload(args: &UploadArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     let seed = format!("ssh.upload {target} {} {remote_filename}", args.filename);
     let temporary = plan.temp_filename(&seed);
     plan.push(scp(&temporary));
-    let move_into_place = StringCommand::raw("sudo mv")
-        .quoted(&temporary)
-        .quoted(remote_filename);
+    let move_into_place = StringCommand::raw("sudo mv").quoted(&temporary).quoted(remote_filename);
     call(
         plan,
         "ssh.command",
@@ -253,11 +227,7 @@ pub struct DownloadArgs {
 /// `ssh.download`: copies a file from the machine to the host with `scp`, unless the
 /// host has it already.
 pub fn download(args: &DownloadArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let local_filename = args
-        .local_filename
-        .as_deref()
-        .filter(|name| !name.is_empty())
-        .unwrap_or(&args.filename);
+    let local_filename = args.local_filename.as_deref().filter(|name| !name.is_empty()).unwrap_or(&args.filename);
     let info = plan.fact("files.File", &[("path", json!(local_filename))])?;
     if info == Value::Bool(false) {
         return Err(OperationError::Operation(format!(
@@ -298,8 +268,7 @@ mod tests {
 
     impl Facts {
         fn with(mut self, name: &str, arguments: &[(&str, Value)], value: Value) -> Self {
-            self.0
-                .insert(oxinfra_facts::registry::key(name, arguments), value);
+            self.0.insert(oxinfra_facts::registry::key(name, arguments), value);
             self
         }
     }
@@ -319,62 +288,35 @@ mod tests {
         let files = MemoryFiles::default();
         let mut plan = Plan::new(&mut facts, &files, PathBuf::from("/"), "ts".to_owned());
         operation(&arguments, &mut plan)?;
-        let commands = plan
-            .commands
-            .iter()
-            .map(oxinfra_core::Command::display)
-            .collect();
+        let commands = plan.commands.iter().map(oxinfra_core::Command::display).collect();
         Ok((commands, plan.noop_reason))
     }
 
     /// Facts of a user whose `~/.ssh` exists and whose `known_hosts` holds `recorded`.
     fn ssh_facts(recorded: Value) -> Facts {
         let mut facts = Facts::default()
-            .with(
-                "files.Directory",
-                &[("path", json!("/home/u/.ssh"))],
-                json!({"mode": 700}),
-            )
+            .with("files.Directory", &[("path", json!("/home/u/.ssh"))], json!({"mode": 700}))
             .with(
                 "files.FindInFile",
-                &[
-                    ("path", json!("/home/u/.ssh/known_hosts")),
-                    ("pattern", json!("git.example.com")),
-                ],
+                &[("path", json!("/home/u/.ssh/known_hosts")), ("pattern", json!("git.example.com"))],
                 recorded,
             );
-        facts
-            .0
-            .insert(FactKey::new("server.Home", &Map::new()), json!("/home/u"));
+        facts.0.insert(FactKey::new("server.Home", &Map::new()), json!("/home/u"));
         facts
     }
 
     #[test]
     fn keyscan_appends_a_missing_key() -> Result<(), OperationError> {
-        let (commands, _) = run(
-            keyscan,
-            &json!({"hostname": "git.example.com"}),
-            ssh_facts(json!([])),
-        )?;
-        assert_eq!(
-            commands,
-            ["ssh-keyscan -p 22 git.example.com >> /home/u/.ssh/known_hosts"]
-        );
+        let (commands, _) = run(keyscan, &json!({"hostname": "git.example.com"}), ssh_facts(json!([])))?;
+        assert_eq!(commands, ["ssh-keyscan -p 22 git.example.com >> /home/u/.ssh/known_hosts"]);
         Ok(())
     }
 
     #[test]
     fn keyscan_of_a_recorded_key_is_a_noop() -> Result<(), OperationError> {
-        let (commands, noop) = run(
-            keyscan,
-            &json!({"hostname": "git.example.com"}),
-            ssh_facts(json!(["line"])),
-        )?;
+        let (commands, noop) = run(keyscan, &json!({"hostname": "git.example.com"}), ssh_facts(json!(["line"])))?;
         assert!(commands.is_empty());
-        assert_eq!(
-            noop.as_deref(),
-            Some("host key for git.example.com already exists")
-        );
+        assert_eq!(noop.as_deref(), Some("host key for git.example.com already exists"));
         Ok(())
     }
 
@@ -403,11 +345,7 @@ mod tests {
     #[test]
     fn download_to_a_directory_is_an_error() {
         let facts = Facts::default().with("files.File", &[("path", json!("/srv/x"))], json!(false));
-        let result = run(
-            download,
-            &json!({"hostname": "db", "filename": "/srv/x"}),
-            facts,
-        );
+        let result = run(download, &json!({"hostname": "db", "filename": "/srv/x"}), facts);
         assert!(matches!(result, Err(OperationError::Operation(_))));
     }
 }

@@ -57,11 +57,7 @@ pub struct DaemonReloadArgs {
 
 impl DaemonReloadArgs {
     fn systemctl(&self) -> StringCommand {
-        systemctl(
-            self.user_mode,
-            self.machine.as_deref(),
-            self.user_name.as_deref(),
-        )
+        systemctl(self.user_mode, self.machine.as_deref(), self.user_name.as_deref())
     }
 
     /// The manager as the `systemd` facts take it.
@@ -77,11 +73,7 @@ impl DaemonReloadArgs {
 
 /// `systemd.daemon_reload`: makes the manager read unit files again.
 pub fn daemon_reload(args: &DaemonReloadArgs, plan: &mut Plan<'_>) {
-    plan.push(
-        StringCommand::new()
-            .nested(args.systemctl())
-            .text("daemon-reload"),
-    );
+    plan.push(StringCommand::new().nested(args.systemctl()).text("daemon-reload"));
 }
 
 /// Arguments of `systemd.service`.
@@ -148,10 +140,7 @@ const UNIT_SUFFIXES: &[&str] = &[
 /// `systemd.service`: starts, stops, restarts or reloads a unit and enables or
 /// disables it.
 pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let unit = if UNIT_SUFFIXES
-        .iter()
-        .any(|suffix| args.service.ends_with(suffix))
-    {
+    let unit = if UNIT_SUFFIXES.iter().any(|suffix| args.service.ends_with(suffix)) {
         args.service.clone()
     } else {
         format!("{}.service", args.service)
@@ -169,9 +158,7 @@ pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
         command: args.command.as_deref(),
     };
     service_control(plan, &unit, &statuses, &control, &|unit, action| {
-        StringCommand::raw(prefix.as_str())
-            .text(action)
-            .quoted(unit)
+        StringCommand::raw(prefix.as_str()).text(action).quoted(unit)
     });
     if let Some(enabled) = args.enabled {
         let states = plan.fact("systemd.SystemdEnabled", &manager.fact_arguments(&unit))?;
@@ -181,12 +168,7 @@ pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
             (true, false) => "disable",
             _ => return Ok(()),
         };
-        plan.push(
-            StringCommand::new()
-                .nested(manager.systemctl())
-                .text(verb)
-                .quoted(unit),
-        );
+        plan.push(StringCommand::new().nested(manager.systemctl()).text(verb).quoted(unit));
     }
     Ok(())
 }

@@ -16,25 +16,12 @@ use crate::server::services::{ServiceControl, running_by_default, service_contro
 pub const OPERATIONS: &[OperationDef] = &[
     OperationDef {
         name: "sysvinit.service",
-        params: &[
-            "service",
-            "running",
-            "restarted",
-            "reloaded",
-            "enabled",
-            "command",
-        ],
+        params: &["service", "running", "restarted", "reloaded", "enabled", "command"],
         plan: |arguments, plan| service(&parse_arguments("sysvinit.service", arguments)?, plan),
     },
     OperationDef {
         name: "sysvinit.enable",
-        params: &[
-            "service",
-            "start_priority",
-            "stop_priority",
-            "start_levels",
-            "stop_levels",
-        ],
+        params: &["service", "start_priority", "stop_priority", "start_levels", "stop_levels"],
         plan: |arguments, plan| enable(&parse_arguments("sysvinit.enable", arguments)?, plan),
     },
 ];
@@ -83,47 +70,22 @@ pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
     };
     let start_links = plan.fact(
         "files.FindLinks",
-        &[
-            ("path", json!("/etc")),
-            (
-                "path_match",
-                json!(format!("/etc/rc*.d/S*{}", args.service)),
-            ),
-        ],
+        &[("path", json!("/etc")), ("path_match", json!(format!("/etc/rc*.d/S*{}", args.service)))],
     )?;
     let start_links = start_links.as_array().cloned().unwrap_or_default();
     if enabled && start_links.is_empty() {
         let distribution = plan.fact("server.LinuxDistribution", &[])?;
-        let name = distribution
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = distribution.get("name").and_then(Value::as_str).unwrap_or_default();
         match name {
             "Ubuntu" | "Debian" => {
-                plan.push(
-                    StringCommand::raw("update-rc.d")
-                        .quoted(&args.service)
-                        .text("defaults"),
-                );
+                plan.push(StringCommand::raw("update-rc.d").quoted(&args.service).text("defaults"));
             }
             "CentOS" | "Fedora" | "Red Hat Enterprise Linux" => {
-                plan.push(
-                    StringCommand::raw("chkconfig")
-                        .quoted(&args.service)
-                        .text("--add"),
-                );
-                plan.push(
-                    StringCommand::raw("chkconfig")
-                        .quoted(&args.service)
-                        .text("on"),
-                );
+                plan.push(StringCommand::raw("chkconfig").quoted(&args.service).text("--add"));
+                plan.push(StringCommand::raw("chkconfig").quoted(&args.service).text("on"));
             }
             "Gentoo" => {
-                plan.push(
-                    StringCommand::raw("rc-update add")
-                        .quoted(&args.service)
-                        .text("default"),
-                );
+                plan.push(StringCommand::raw("rc-update add").quoted(&args.service).text("default"));
             }
             _ => {}
         }
@@ -183,14 +145,7 @@ pub fn enable(args: &EnableArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     let links = |kind: char, priority: &Value, levels: &[Value]| -> Vec<String> {
         levels
             .iter()
-            .map(|level| {
-                format!(
-                    "/etc/rc{}.d/{kind}{}{}",
-                    python_str(level),
-                    python_str(priority),
-                    args.service
-                )
-            })
+            .map(|level| format!("/etc/rc{}.d/{kind}{}{}", python_str(level), python_str(priority), args.service))
             .collect()
     };
     let mut all = links('S', &args.start_priority, &args.start_levels);

@@ -23,15 +23,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "yum.repo",
-        params: &[
-            "src",
-            "present",
-            "baseurl",
-            "description",
-            "enabled",
-            "gpgcheck",
-            "gpgkey",
-        ],
+        params: &["src", "present", "baseurl", "description", "enabled", "gpgcheck", "gpgkey"],
         plan: repo,
     },
     OperationDef {
@@ -62,10 +54,7 @@ pub const OPERATIONS: &[OperationDef] = &[
 
 /// `yum.key`: imports a GPG key with `rpm --import`, on every run. Also
 /// `zypper.key`.
-pub(crate) fn key(
-    arguments: &Map<String, Value>,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+pub(crate) fn key(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: KeyArgs = parse_arguments("yum.key", arguments)?;
     plan.push(StringCommand::raw("rpm --import").quoted(&args.src));
     Ok(())
@@ -113,10 +102,7 @@ mod tests {
         );
         assert_eq!(
             run("dnf.packages", json!({"packages": "kernel"}), facts),
-            Ok((
-                Vec::new(),
-                Some("package kernel is installed (5.14)".to_owned())
-            ))
+            Ok((Vec::new(), Some("package kernel is installed (5.14)".to_owned())))
         );
     }
 
@@ -124,11 +110,7 @@ mod tests {
     fn removal_needs_one_provider_installed() {
         let facts = json!({"rpm.RpmPackages": {"kernel": ["5.14"]}, "rpm.RpmPackageProvides": [["kernel", "5.14"], ["kernel-core", "5.14"]]});
         assert_eq!(
-            run(
-                "yum.packages",
-                json!({"packages": "kernel", "present": false}),
-                facts
-            ),
+            run("yum.packages", json!({"packages": "kernel", "present": false}), facts),
             Ok((vec!["yum remove -y kernel".to_owned()], None))
         );
     }

@@ -8,9 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::dnf::{NoArgs, RpmArgs};
 use crate::files::util::truthy;
-use crate::packaging::{
-    PackageCommands, PackageList, YumRepo, ensure_packages, ensure_rpm, ensure_yum_repo,
-};
+use crate::packaging::{PackageCommands, PackageList, YumRepo, ensure_packages, ensure_rpm, ensure_yum_repo};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
@@ -28,16 +26,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "zypper.repo",
-        params: &[
-            "src",
-            "baseurl",
-            "present",
-            "description",
-            "enabled",
-            "gpgcheck",
-            "gpgkey",
-            "type",
-        ],
+        params: &["src", "baseurl", "present", "description", "enabled", "gpgcheck", "gpgkey", "type"],
         plan: repo,
     },
     OperationDef {
@@ -71,10 +60,7 @@ fn yes() -> Value {
     Value::Bool(true)
 }
 
-#[expect(
-    clippy::unnecessary_wraps,
-    reason = "the default of an `Option` field, for serde"
-)]
+#[expect(clippy::unnecessary_wraps, reason = "the default of an `Option` field, for serde")]
 fn rpm_md() -> Option<String> {
     Some("rpm-md".to_owned())
 }
@@ -133,12 +119,7 @@ fn repo(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
 /// `zypper.rpm`: installs or removes the package of an `.rpm` file.
 fn rpm(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: RpmArgs = parse_arguments("zypper.rpm", arguments)?;
-    ensure_rpm(
-        plan,
-        &args.src,
-        truthy(&args.present),
-        "zypper --non-interactive",
-    )
+    ensure_rpm(plan, &args.src, truthy(&args.present), "zypper --non-interactive")
 }
 
 /// `zypper.update`: upgrades every package, on every run.
@@ -220,13 +201,7 @@ fn packages(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), O
         ..PackageCommands::default()
     };
     let current = plan.fact("rpm.RpmPackages", &[])?;
-    ensure_packages(
-        plan,
-        args.packages.as_ref(),
-        &current,
-        args.present.as_bool(),
-        &commands,
-    )
+    ensure_packages(plan, args.packages.as_ref(), &current, args.present.as_bool(), &commands)
 }
 
 #[cfg(test)]
@@ -238,17 +213,10 @@ mod tests {
     #[test]
     fn global_and_command_arguments_take_their_places() {
         let arguments = json!({"packages": "git", "present": false, "extra_global_uninstall_args": "--quiet", "extra_uninstall_args": "--clean-deps"});
-        let result = run(
-            "zypper.packages",
-            arguments,
-            json!({"rpm.RpmPackages": {"git": ["2.4"]}}),
-        );
+        let result = run("zypper.packages", arguments, json!({"rpm.RpmPackages": {"git": ["2.4"]}}));
         assert_eq!(
             result,
-            Ok((
-                vec!["zypper --quiet --non-interactive remove -y --clean-deps git".to_owned()],
-                None
-            ))
+            Ok((vec!["zypper --quiet --non-interactive remove -y --clean-deps git".to_owned()], None))
         );
     }
 
@@ -261,29 +229,13 @@ mod tests {
             json!({"files.File": null, "files.Directory": {"path=/etc/zypp/repos.d": true, "path=/etc/zypp/repos.d/r.repo": null}}),
         );
         let upload = "upload /etc/zypp/repos.d/r.repo:\n[r]\nname=r\nbaseurl=http://b\nenabled=1\ngpgcheck=0\n";
-        assert_eq!(
-            result,
-            Ok((
-                vec![
-                    upload.to_owned(),
-                    "chmod 644 /etc/zypp/repos.d/r.repo".to_owned()
-                ],
-                None
-            ))
-        );
+        assert_eq!(result, Ok((vec![upload.to_owned(), "chmod 644 /etc/zypp/repos.d/r.repo".to_owned()], None)));
     }
 
     #[test]
     fn removing_a_missing_repo_is_a_noop() {
         // pyinfra's `files.file` leaves `{0}` unformatted in this message.
-        let result = run(
-            "zypper.repo",
-            json!({"src": "r", "present": false}),
-            json!({"files.File": null}),
-        );
-        assert_eq!(
-            result,
-            Ok((Vec::new(), Some("file {0} does not exist".to_owned())))
-        );
+        let result = run("zypper.repo", json!({"src": "r", "present": false}), json!({"files.File": null}));
+        assert_eq!(result, Ok((Vec::new(), Some("file {0} does not exist".to_owned()))));
     }
 }

@@ -14,14 +14,29 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
-pyo3::create_exception!(_core, EngineError, pyo3::exceptions::PyException, "The run stopped (no hosts remaining, too many failures, a cycle in the operation order).");
-pyo3::create_exception!(_core, NestedOperationError, pyo3::exceptions::PyException, "An operation called inside `python.call` failed.");
+pyo3::create_exception!(
+    _core,
+    EngineError,
+    pyo3::exceptions::PyException,
+    "The run stopped (no hosts remaining, too many failures, a cycle in the operation order)."
+);
+pyo3::create_exception!(
+    _core,
+    NestedOperationError,
+    pyo3::exceptions::PyException,
+    "An operation called inside `python.call` failed."
+);
 
 /// The process-wide runtime; created on first use.
 fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RUNTIME
-        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| error.to_string()))
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())
+        })
         .as_ref()
         .map_err(|error| PyRuntimeError::new_err(error.clone()))
 }
@@ -76,7 +91,10 @@ fn operation_params() -> PyResult<String> {
 }
 
 fn oxinfra_operations_params() -> Map<String, Value> {
-    oxinfra_engine::fixtures::operation_registry_params().into_iter().map(|(name, params)| (name, Value::from(params))).collect()
+    oxinfra_engine::fixtures::operation_registry_params()
+        .into_iter()
+        .map(|(name, params)| (name, Value::from(params)))
+        .collect()
 }
 
 /// The names of every fact implemented in Rust.
@@ -126,7 +144,12 @@ struct PythonHooks {
 }
 
 impl PythonHooks {
-    fn call<T, A: for<'py> pyo3::call::PyCallArgs<'py>>(&self, method: &str, arguments: A, convert: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<T>) -> Result<T, String> {
+    fn call<T, A: for<'py> pyo3::call::PyCallArgs<'py>>(
+        &self,
+        method: &str,
+        arguments: A,
+        convert: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<T>,
+    ) -> Result<T, String> {
         Python::attach(|py| {
             let result = self.target.bind(py).call_method1(method, arguments).and_then(|value| convert(&value));
             result.map_err(|error| {
@@ -149,7 +172,8 @@ impl Hooks for PythonHooks {
 
     fn next_command(&self, host: usize, generator: u64) -> Result<Option<Command>, String> {
         let text: Option<String> = self.call("next_command", (host, generator), |value| value.extract())?;
-        text.map(|text| serde_json::from_str(&text).map_err(|error| format!("invalid command from Python: {error}"))).transpose()
+        text.map(|text| serde_json::from_str(&text).map_err(|error| format!("invalid command from Python: {error}")))
+            .transpose()
     }
 
     fn finish_generator(&self, generator: u64) {
@@ -200,7 +224,10 @@ fn operation_call(call: &str) -> PyResult<OperationCall> {
     }
     let parsed: CallJson = from_json("operation call", call)?;
     let kind = match (parsed.planner, parsed.generator) {
-        (Some(planner), _) => OperationKind::Builtin { planner, arguments: parsed.arguments.unwrap_or_default() },
+        (Some(planner), _) => OperationKind::Builtin {
+            planner,
+            arguments: parsed.arguments.unwrap_or_default(),
+        },
         (None, Some(generator)) => OperationKind::Python { generator },
         (None, None) => return Err(PyValueError::new_err("an operation call needs a planner or a generator")),
     };
@@ -248,7 +275,9 @@ impl PyEngine {
             let connector = oxinfra_connectors::connector_for(&name, &data);
             connectors.push((name, connector));
         }
-        Ok(Self { engine: Arc::new(Engine::new(settings, connectors)) })
+        Ok(Self {
+            engine: Arc::new(Engine::new(settings, connectors)),
+        })
     }
 
     /// Sets the object the engine calls back for Python code.
@@ -283,7 +312,9 @@ impl PyEngine {
 
     /// Registers an operation call (JSON); false when `_run_once` skips this host.
     fn register(&self, call: &str) -> PyResult<bool> {
-        self.engine.register(operation_call(call)?).map_err(|error| EngineError::new_err(error.to_string()))
+        self.engine
+            .register(operation_call(call)?)
+            .map_err(|error| EngineError::new_err(error.to_string()))
     }
 
     /// Reads a fact on a host; returns the value as JSON. Raises `ValueError` naming

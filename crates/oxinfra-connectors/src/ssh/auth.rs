@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use russh::MethodKind;
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::keys::PrivateKeyWithHashAlg;
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::ssh_key::{Certificate, HashAlg, PrivateKey, PublicKey, public::KeyData};
-use russh::keys::PrivateKeyWithHashAlg;
-use russh::MethodKind;
 use tokio::sync::OnceCell;
 
 use super::config::{AgentSocket, Settings};
@@ -66,17 +66,34 @@ impl Attempts {
 pub async fn authenticate(handle: &mut Handle<ClientHandler>, host: &str, settings: &Settings, credentials: &Credentials<'_>) -> Result<(), SshError> {
     let user = settings.user.as_str();
     let address = format!("{}:{}", settings.hostname, settings.port);
-    let protocol = |error: String| SshError::Handshake { host: host.to_owned(), address: address.clone(), detail: format!("during authentication: {error}") };
-    let mut attempts = Attempts { tried: Vec::new(), accepted: None };
+    let protocol = |error: String| SshError::Handshake {
+        host: host.to_owned(),
+        address: address.clone(),
+        detail: format!("during authentication: {error}"),
+    };
+    let mut attempts = Attempts {
+        tried: Vec::new(),
+        accepted: None,
+    };
 
     if let Some(path) = credentials.key {
-        let key = load_key(path, credentials.key_password).await.map_err(|error| SshError::Key { host: host.to_owned(), path: path.display().to_string(), detail: error.to_string() })?;
-        if try_key(handle, user, &key, path, &settings.certificate_files, &mut attempts).await.map_err(protocol)? {
+        let key = load_key(path, credentials.key_password).await.map_err(|error| SshError::Key {
+            host: host.to_owned(),
+            path: path.display().to_string(),
+            detail: error.to_string(),
+        })?;
+        if try_key(handle, user, &key, path, &settings.certificate_files, &mut attempts)
+            .await
+            .map_err(protocol)?
+        {
             return Ok(());
         }
     } else {
         let mut offered: Vec<KeyData> = Vec::new();
-        if credentials.allow_agent && attempts.allows(MethodKind::PublicKey) && try_agent(handle, user, settings, &mut offered, &mut attempts).await.map_err(protocol)? {
+        if credentials.allow_agent
+            && attempts.allows(MethodKind::PublicKey)
+            && try_agent(handle, user, settings, &mut offered, &mut attempts).await.map_err(protocol)?
+        {
             return Ok(());
         }
         if credentials.look_for_keys {
@@ -91,7 +108,10 @@ pub async fn authenticate(handle: &mut Handle<ClientHandler>, host: &str, settin
                 match load_key(path, credentials.key_password).await {
                     Ok(key) => {
                         offered.push(key.public_key().key_data().clone());
-                        if try_key(handle, user, &key, path, &settings.certificate_files, &mut attempts).await.map_err(protocol)? {
+                        if try_key(handle, user, &key, path, &settings.certificate_files, &mut attempts)
+                            .await
+                            .map_err(protocol)?
+                        {
                             return Ok(());
                         }
                     }
@@ -103,7 +123,10 @@ pub async fn authenticate(handle: &mut Handle<ClientHandler>, host: &str, settin
 
     if let Some(password) = credentials.password {
         if attempts.allows(MethodKind::Password) {
-            let result = handle.authenticate_password(user, password).await.map_err(|error| protocol(error.to_string()))?;
+            let result = handle
+                .authenticate_password(user, password)
+                .await
+                .map_err(|error| protocol(error.to_string()))?;
             if attempts.record("password".to_owned(), &result) {
                 return Ok(());
             }
@@ -118,12 +141,28 @@ pub async fn authenticate(handle: &mut Handle<ClientHandler>, host: &str, settin
     } else {
         attempts.tried.join(", ")
     };
-    let accepted = attempts.accepted.map(|methods| format!("; the server accepts {}", methods.join(","))).unwrap_or_default();
-    Err(SshError::Authentication { host: host.to_owned(), user: user.to_owned(), address, tried, accepted })
+    let accepted = attempts
+        .accepted
+        .map(|methods| format!("; the server accepts {}", methods.join(",")))
+        .unwrap_or_default();
+    Err(SshError::Authentication {
+        host: host.to_owned(),
+        user: user.to_owned(),
+        address,
+        tried,
+        accepted,
+    })
 }
 
 /// Tries a private key, after any certificate made for it.
-async fn try_key(handle: &mut Handle<ClientHandler>, user: &str, key: &Arc<PrivateKey>, path: &Path, certificate_files: &[PathBuf], attempts: &mut Attempts) -> Result<bool, String> {
+async fn try_key(
+    handle: &mut Handle<ClientHandler>,
+    user: &str,
+    key: &Arc<PrivateKey>,
+    path: &Path,
+    certificate_files: &[PathBuf],
+    attempts: &mut Attempts,
+) -> Result<bool, String> {
     let mut candidates: Vec<PathBuf> = certificate_files.to_vec();
     candidates.push(PathBuf::from(format!("{}-cert.pub", path.display())));
     for candidate in candidates {
@@ -131,22 +170,38 @@ async fn try_key(handle: &mut Handle<ClientHandler>, user: &str, key: &Arc<Priva
         if certificate.public_key() != key.public_key().key_data() {
             continue;
         }
-        let result = handle.authenticate_openssh_cert(user, Arc::clone(key), certificate).await.map_err(|error| error.to_string())?;
+        let result = handle
+            .authenticate_openssh_cert(user, Arc::clone(key), certificate)
+            .await
+            .map_err(|error| error.to_string())?;
         if attempts.record(format!("publickey with the certificate `{}`", candidate.display()), &result) {
             return Ok(true);
         }
     }
     let hash = rsa_hash(handle, key.public_key()).await;
-    let result = handle.authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::clone(key), hash)).await.map_err(|error| error.to_string())?;
+    let result = handle
+        .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::clone(key), hash))
+        .await
+        .map_err(|error| error.to_string())?;
     Ok(attempts.record(format!("publickey with `{}`", path.display()), &result))
 }
 
 async fn rsa_hash(handle: &Handle<ClientHandler>, key: &PublicKey) -> Option<HashAlg> {
-    if key.algorithm().is_rsa() { handle.best_supported_rsa_hash().await.ok().flatten().flatten() } else { None }
+    if key.algorithm().is_rsa() {
+        handle.best_supported_rsa_hash().await.ok().flatten().flatten()
+    } else {
+        None
+    }
 }
 
 /// Tries the agent's identities (only those of the identity files under `IdentitiesOnly`).
-async fn try_agent(handle: &mut Handle<ClientHandler>, user: &str, settings: &Settings, offered: &mut Vec<KeyData>, attempts: &mut Attempts) -> Result<bool, String> {
+async fn try_agent(
+    handle: &mut Handle<ClientHandler>,
+    user: &str,
+    settings: &Settings,
+    offered: &mut Vec<KeyData>,
+    attempts: &mut Attempts,
+) -> Result<bool, String> {
     let agent = match &settings.identity_agent {
         AgentSocket::Disabled => return Ok(false),
         AgentSocket::Environment => AgentClient::connect_env().await,
@@ -194,7 +249,10 @@ async fn try_agent(handle: &mut Handle<ClientHandler>, user: &str, settings: &Se
 }
 
 async fn keyboard_interactive(handle: &mut Handle<ClientHandler>, user: &str, password: &str, attempts: &mut Attempts) -> Result<bool, String> {
-    let mut response = handle.authenticate_keyboard_interactive_start(user, None).await.map_err(|error| error.to_string())?;
+    let mut response = handle
+        .authenticate_keyboard_interactive_start(user, None)
+        .await
+        .map_err(|error| error.to_string())?;
     // A server asks a few rounds at most (a password, maybe an empty info round).
     for _ in 0..4 {
         match response {
@@ -203,11 +261,23 @@ async fn keyboard_interactive(handle: &mut Handle<ClientHandler>, user: &str, pa
                 return Ok(true);
             }
             KeyboardInteractiveAuthResponse::Failure { remaining_methods, .. } => {
-                return Ok(attempts.record("keyboard-interactive".to_owned(), &AuthResult::Failure { remaining_methods, partial_success: false }));
+                return Ok(attempts.record(
+                    "keyboard-interactive".to_owned(),
+                    &AuthResult::Failure {
+                        remaining_methods,
+                        partial_success: false,
+                    },
+                ));
             }
             KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
-                let answers = prompts.iter().map(|prompt| if prompt.echo { String::new() } else { password.to_owned() }).collect();
-                response = handle.authenticate_keyboard_interactive_respond(answers).await.map_err(|error| error.to_string())?;
+                let answers = prompts
+                    .iter()
+                    .map(|prompt| if prompt.echo { String::new() } else { password.to_owned() })
+                    .collect();
+                response = handle
+                    .authenticate_keyboard_interactive_respond(answers)
+                    .await
+                    .map_err(|error| error.to_string())?;
             }
         }
     }
@@ -251,7 +321,10 @@ async fn load_key(path: &Path, password: Option<&str>) -> Result<Arc<PrivateKey>
             let text = std::fs::read_to_string(&path).map_err(|error| KeyError::Unreadable(error.to_string()))?;
             russh::keys::decode_secret_key(&text, password.as_deref()).map_err(|error| match error {
                 russh::keys::Error::KeyIsEncrypted => KeyError::Encrypted,
-                other => KeyError::Undecodable { with_password: password.is_some(), detail: other.to_string() },
+                other => KeyError::Undecodable {
+                    with_password: password.is_some(),
+                    detail: other.to_string(),
+                },
             })
         })
         .await;

@@ -99,7 +99,18 @@ pub async fn resolve(host: &str, options: &SshOptions) -> Result<Settings, SshEr
 /// Resolves the settings of one jump host; the jump spec's user and port win over the
 /// configuration, the host data (which belongs to the target) does not apply.
 pub async fn resolve_jump(host: &str, jump: &JumpSpec, options: &SshOptions) -> Result<Settings, SshError> {
-    let mut settings = resolve_alias(host, &jump.host, jump.user.as_deref(), jump.port, &SshOptions { user: None, port: None, ..options.clone() }).await?;
+    let mut settings = resolve_alias(
+        host,
+        &jump.host,
+        jump.user.as_deref(),
+        jump.port,
+        &SshOptions {
+            user: None,
+            port: None,
+            ..options.clone()
+        },
+    )
+    .await?;
     // A hop's own ProxyJump is not followed: the chain is the target's list.
     settings.proxy_jump.clear();
     settings.proxy_command = None;
@@ -138,11 +149,19 @@ async fn ssh_g(host: &str, alias: &str, user: Option<&str>, port: Option<u16>, c
     let output = match command.output().await {
         Ok(output) => output,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(SshError::Config { host: host.to_owned(), detail: format!("could not run `ssh -G {alias}`: {error}") }),
+        Err(error) => {
+            return Err(SshError::Config {
+                host: host.to_owned(),
+                detail: format!("could not run `ssh -G {alias}`: {error}"),
+            });
+        }
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(SshError::Config { host: host.to_owned(), detail: format!("`ssh -G {alias}` failed: {}", stderr.trim()) });
+        return Err(SshError::Config {
+            host: host.to_owned(),
+            detail: format!("`ssh -G {alias}` failed: {}", stderr.trim()),
+        });
     }
     Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
 }
@@ -153,7 +172,9 @@ pub fn parse_ssh_g(output: &str) -> HashMap<String, Vec<String>> {
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     for line in output.lines() {
         let line = line.trim();
-        let Some((keyword, value)) = line.split_once(char::is_whitespace) else { continue };
+        let Some((keyword, value)) = line.split_once(char::is_whitespace) else {
+            continue;
+        };
         values.entry(keyword.to_ascii_lowercase()).or_default().push(value.trim().to_owned());
     }
     values
@@ -167,13 +188,28 @@ fn settings_from(alias: &str, values: &HashMap<String, Vec<String>>, user: Optio
     let hostname = first("hostname").unwrap_or(alias).to_owned();
     let port = port.or_else(|| first("port").and_then(|text| text.parse().ok())).unwrap_or(22);
     let user = user.map(str::to_owned).or_else(|| first("user").map(str::to_owned)).unwrap_or_else(local_user);
-    let tokens = Tokens { alias, hostname: &hostname, port, user: &user };
+    let tokens = Tokens {
+        alias,
+        hostname: &hostname,
+        port,
+        user: &user,
+    };
 
     let identity_files = match values.get("identityfile") {
-        Some(list) => list.iter().filter(|file| !is_none(file)).map(|file| PathBuf::from(tokens.expand(file))).collect(),
-        None => ["id_rsa", "id_ecdsa", "id_ed25519"].iter().map(|name| PathBuf::from(expand_home(&format!("~/.ssh/{name}")))).collect(),
+        Some(list) => list
+            .iter()
+            .filter(|file| !is_none(file))
+            .map(|file| PathBuf::from(tokens.expand(file)))
+            .collect(),
+        None => ["id_rsa", "id_ecdsa", "id_ed25519"]
+            .iter()
+            .map(|name| PathBuf::from(expand_home(&format!("~/.ssh/{name}"))))
+            .collect(),
     };
-    let certificate_files = values.get("certificatefile").map(|list| list.iter().map(|file| PathBuf::from(tokens.expand(file))).collect()).unwrap_or_default();
+    let certificate_files = values
+        .get("certificatefile")
+        .map(|list| list.iter().map(|file| PathBuf::from(tokens.expand(file))).collect())
+        .unwrap_or_default();
     let identity_agent = match first("identityagent") {
         Some(value) if is_none(value) => AgentSocket::Disabled,
         None | Some("SSH_AUTH_SOCK") => AgentSocket::Environment,
@@ -188,22 +224,41 @@ fn settings_from(alias: &str, values: &HashMap<String, Vec<String>>, user: Optio
     let user_known_hosts_files = match &options.known_hosts_file {
         Some(file) => vec![PathBuf::from(expand_home(&file.to_string_lossy()))],
         None => match values.get("userknownhostsfile") {
-            Some(list) => list.iter().flat_map(|line| line.split_whitespace()).filter(|file| !is_none(file)).map(|file| PathBuf::from(tokens.expand(file))).collect(),
+            Some(list) => list
+                .iter()
+                .flat_map(|line| line.split_whitespace())
+                .filter(|file| !is_none(file))
+                .map(|file| PathBuf::from(tokens.expand(file)))
+                .collect(),
             None => vec![PathBuf::from(expand_home("~/.ssh/known_hosts"))],
         },
     };
     let global_known_hosts_files = match values.get("globalknownhostsfile") {
-        Some(list) => list.iter().flat_map(|line| line.split_whitespace()).filter(|file| !is_none(file)).map(PathBuf::from).collect(),
+        Some(list) => list
+            .iter()
+            .flat_map(|line| line.split_whitespace())
+            .filter(|file| !is_none(file))
+            .map(PathBuf::from)
+            .collect(),
         None => vec![PathBuf::from("/etc/ssh/ssh_known_hosts")],
     };
     // OpenSSH's default `ask` cannot be told from an explicit one; with nobody to ask,
     // pyinfra's default `accept-new` applies unless the host data says otherwise.
-    let strict_host_key_checking = options.strict_host_key_checking.unwrap_or_else(|| match first("stricthostkeychecking").and_then(StrictHostKeyChecking::parse) {
-        Some(StrictHostKeyChecking::Ask) | None => StrictHostKeyChecking::AcceptNew,
-        Some(other) => other,
-    });
-    let connect_timeout = first("connecttimeout").and_then(|text| text.parse::<u64>().ok()).filter(|seconds| *seconds > 0).map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
-    let server_alive_interval = first("serveraliveinterval").and_then(|text| text.parse::<u64>().ok()).filter(|seconds| *seconds > 0).map(Duration::from_secs);
+    let strict_host_key_checking =
+        options
+            .strict_host_key_checking
+            .unwrap_or_else(|| match first("stricthostkeychecking").and_then(StrictHostKeyChecking::parse) {
+                Some(StrictHostKeyChecking::Ask) | None => StrictHostKeyChecking::AcceptNew,
+                Some(other) => other,
+            });
+    let connect_timeout = first("connecttimeout")
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|seconds| *seconds > 0)
+        .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
+    let server_alive_interval = first("serveraliveinterval")
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|seconds| *seconds > 0)
+        .map(Duration::from_secs);
     let server_alive_count_max = first("serveralivecountmax").and_then(|text| text.parse().ok()).unwrap_or(3);
 
     Settings {
@@ -314,7 +369,9 @@ fn home() -> PathBuf {
 
 /// The controller's user name, OpenSSH's default `User`.
 pub fn local_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "root".to_owned())
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "root".to_owned())
 }
 
 fn local_uid() -> String {
@@ -374,17 +431,38 @@ mod tests {
         assert_eq!(
             parse_proxy_jump("a,user@b:2022,ssh://c:23,[::1]:24"),
             vec![
-                JumpSpec { user: None, host: "a".into(), port: None },
-                JumpSpec { user: Some("user".into()), host: "b".into(), port: Some(2022) },
-                JumpSpec { user: None, host: "c".into(), port: Some(23) },
-                JumpSpec { user: None, host: "::1".into(), port: Some(24) },
+                JumpSpec {
+                    user: None,
+                    host: "a".into(),
+                    port: None
+                },
+                JumpSpec {
+                    user: Some("user".into()),
+                    host: "b".into(),
+                    port: Some(2022)
+                },
+                JumpSpec {
+                    user: None,
+                    host: "c".into(),
+                    port: Some(23)
+                },
+                JumpSpec {
+                    user: None,
+                    host: "::1".into(),
+                    port: Some(24)
+                },
             ]
         );
     }
 
     #[test]
     fn tokens_expand_as_ssh_does() {
-        let tokens = Tokens { alias: "web", hostname: "10.1.1.1", port: 22, user: "app" };
+        let tokens = Tokens {
+            alias: "web",
+            hostname: "10.1.1.1",
+            port: 22,
+            user: "app",
+        };
         assert_eq!(tokens.expand("/k/%n-%h-%p-%r-%%"), "/k/web-10.1.1.1-22-app-%");
     }
 }

@@ -148,7 +148,13 @@ impl SshError {
     /// failures, not a refused host key or failed authentication.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Resolve { .. } | Self::Refused { .. } | Self::Timeout { .. } | Self::Tcp { .. } | Self::Handshake { .. } | Self::Channel { .. } | Self::Lost { .. } => true,
+            Self::Resolve { .. }
+            | Self::Refused { .. }
+            | Self::Timeout { .. }
+            | Self::Tcp { .. }
+            | Self::Handshake { .. }
+            | Self::Channel { .. }
+            | Self::Lost { .. } => true,
             Self::Jump { source, .. } => source.is_transient(),
             Self::Config { .. } | Self::HostKey { .. } | Self::Key { .. } | Self::Authentication { .. } | Self::ProxyCommand { .. } => false,
         }
@@ -174,10 +180,19 @@ mod tests {
 
     #[test]
     fn a_lost_connection_is_not_reported_as_could_not_connect() {
-        let lost = SshError::Lost { host: "web1".into(), address: "10.0.0.1:22".into(), during: "while the command ran", reason: "early eof".into() };
+        let lost = SshError::Lost {
+            host: "web1".into(),
+            address: "10.0.0.1:22".into(),
+            during: "while the command ran",
+            reason: "early eof".into(),
+        };
         let shown = ConnectorError::from(lost).to_string();
         assert_eq!(shown, "`web1`: the connection to `10.0.0.1:22` was lost while the command ran: early eof");
-        let refused = ConnectorError::from(SshError::Refused { host: "web1".into(), address: "10.0.0.1:22".into() }).to_string();
+        let refused = ConnectorError::from(SshError::Refused {
+            host: "web1".into(),
+            address: "10.0.0.1:22".into(),
+        })
+        .to_string();
         assert_eq!(refused, "could not connect: `web1`: TCP connect to `10.0.0.1:22` refused");
     }
 }

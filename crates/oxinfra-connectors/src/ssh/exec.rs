@@ -52,13 +52,30 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// A command with no input, terminal or timeout.
     pub fn plain(command: String) -> Self {
-        Self { command, input: Vec::new(), input_file: None, pty: false, secret_input: false, timeout: None, secrets: Vec::new(), stdout: None, privilege: None }
+        Self {
+            command,
+            input: Vec::new(),
+            input_file: None,
+            pty: false,
+            secret_input: false,
+            timeout: None,
+            secrets: Vec::new(),
+            stdout: None,
+            privilege: None,
+        }
     }
 
     /// A prepared command with the terminal, timeout and secrets of `arguments`.
     pub fn wrapped(prepared: Prepared, arguments: &ConnectorArguments) -> Self {
         let privileged = arguments.sudo || arguments.su_user.is_some() || arguments.doas || arguments.dzdo;
-        let privilege = privileged.then(|| ConnectorArguments { stdin: Vec::new(), timeout: None, get_pty: false, chdir: None, env: Vec::new(), ..arguments.clone() });
+        let privilege = privileged.then(|| ConnectorArguments {
+            stdin: Vec::new(),
+            timeout: None,
+            get_pty: false,
+            chdir: None,
+            env: Vec::new(),
+            ..arguments.clone()
+        });
         Self {
             command: prepared.command,
             input: prepared.input,
@@ -101,14 +118,22 @@ pub async fn prepare(connection: &Connection, command: &StringCommand, arguments
         }
         None => wrapped,
     };
-    if let Some(password) = arguments.su_password.as_deref().filter(|password| arguments.su_user.is_some() && !password.is_empty()) {
+    if let Some(password) = arguments
+        .su_password
+        .as_deref()
+        .filter(|password| arguments.su_user.is_some() && !password.is_empty())
+    {
         // su reads its password from its input, ahead of the command's own lines.
         lines.push(password);
     }
     let secret_input = !lines.is_empty();
     lines.extend(arguments.stdin.iter().map(String::as_str));
     let input = lines.iter().flat_map(|line| line.bytes().chain(std::iter::once(b'\n'))).collect();
-    Ok(Prepared { command: command.raw_value(), input, secret_input })
+    Ok(Prepared {
+        command: command.raw_value(),
+        input,
+        secret_input,
+    })
 }
 
 /// Runs a pyinfra command: wrapped, with `_stdin`, `_get_pty` and `_timeout`.
@@ -121,16 +146,30 @@ pub async fn run_command(connection: &Connection, command: &StringCommand, argum
 pub async fn execute(connection: &Connection, request: Request<'_>) -> Result<CommandOutput, ConnectorError> {
     let channel = connection.open_session().await?;
     let channel_error = |what: &str, error: russh::Error| {
-        ConnectorError::from(SshError::Channel { host: connection.host.clone(), what: what.to_owned(), detail: error.to_string() })
+        ConnectorError::from(SshError::Channel {
+            host: connection.host.clone(),
+            what: what.to_owned(),
+            detail: error.to_string(),
+        })
     };
     if request.pty {
         // With echo on, a terminal would repeat a password written to it into the output.
         let modes: &[(Pty, u32)] = if request.secret_input { &[(Pty::ECHO, 0)] } else { &[] };
-        channel.request_pty(false, "xterm", 80, 24, 0, 0, modes).await.map_err(|error| channel_error("a terminal", error))?;
+        channel
+            .request_pty(false, "xterm", 80, 24, 0, 0, modes)
+            .await
+            .map_err(|error| channel_error("a terminal", error))?;
     }
     let limit = request.timeout.filter(|seconds| *seconds > 0.0);
-    let command = if limit.is_some() { format!("echo $$; exec {}", request.command) } else { request.command };
-    channel.exec(true, command.as_bytes()).await.map_err(|error| channel_error("an exec request", error))?;
+    let command = if limit.is_some() {
+        format!("echo $$; exec {}", request.command)
+    } else {
+        request.command
+    };
+    channel
+        .exec(true, command.as_bytes())
+        .await
+        .map_err(|error| channel_error("an exec request", error))?;
     let (mut reader, writer) = channel.split();
     // The remote process group, once its first line has arrived.
     let mut group: Option<Vec<u8>> = limit.map(|_| Vec::new());
@@ -165,13 +204,19 @@ pub async fn execute(connection: &Connection, request: Request<'_>) -> Result<Co
                         group_id = String::from_utf8_lossy(pending).trim().parse().ok();
                         group = None;
                         match stdout_sink.as_mut() {
-                            Some(sink) => sink.write_all(&rest).await.map_err(|source| ConnectorError::Io { context: "writing the download".to_owned(), source })?,
+                            Some(sink) => sink.write_all(&rest).await.map_err(|source| ConnectorError::Io {
+                                context: "writing the download".to_owned(),
+                                source,
+                            })?,
                             None => stdout.push(&rest, &secrets, &mut output.lines),
                         }
                     }
                 }
                 ChannelMsg::Data { data } => match stdout_sink.as_mut() {
-                    Some(sink) => sink.write_all(&data).await.map_err(|source| ConnectorError::Io { context: "writing the download".to_owned(), source })?,
+                    Some(sink) => sink.write_all(&data).await.map_err(|source| ConnectorError::Io {
+                        context: "writing the download".to_owned(),
+                        source,
+                    })?,
                     None => stdout.push(&data, &secrets, &mut output.lines),
                 },
                 ChannelMsg::ExtendedData { data, ext: 1 } => stderr.push(&data, &secrets, &mut output.lines),
@@ -251,7 +296,11 @@ struct LineBuffer {
 
 impl LineBuffer {
     fn new(stream: Stream, pty: bool) -> Self {
-        Self { stream, pending: Vec::new(), pty }
+        Self {
+            stream,
+            pending: Vec::new(),
+            pty,
+        }
     }
 
     fn push(&mut self, data: &[u8], secrets: &[String], lines: &mut Vec<OutputLine>) {

@@ -120,7 +120,15 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier for `host` (the `HostKeyAlias` or host name) on `port`.
     pub fn new(host: &str, port: u16, user_files: Vec<PathBuf>, global_files: Vec<PathBuf>, policy: StrictHostKeyChecking, hash_new_entries: bool) -> Self {
-        Self { name: lookup_name(host, port), host: host.to_owned(), port, user_files, global_files, policy, hash_new_entries }
+        Self {
+            name: lookup_name(host, port),
+            host: host.to_owned(),
+            port,
+            user_files,
+            global_files,
+            policy,
+            hash_new_entries,
+        }
     }
 
     /// The algorithms of the keys already known for the host, so the handshake can
@@ -144,8 +152,17 @@ impl Verifier {
         let fingerprint = offered.fingerprint(HashAlg::Sha256).to_string();
         let algorithm = offered.algorithm().to_string();
 
-        if let Some(entry) = relevant.iter().find(|entry| entry.marker == Some(Marker::Revoked) && entry.key.key_data() == offered.key_data()) {
-            return Err(HostKeyError::Revoked { name: self.name.clone(), algorithm, fingerprint, file: entry.file.display().to_string(), line: entry.line });
+        if let Some(entry) = relevant
+            .iter()
+            .find(|entry| entry.marker == Some(Marker::Revoked) && entry.key.key_data() == offered.key_data())
+        {
+            return Err(HostKeyError::Revoked {
+                name: self.name.clone(),
+                algorithm,
+                fingerprint,
+                file: entry.file.display().to_string(),
+                line: entry.line,
+            });
         }
         let plain: Vec<&&Entry> = relevant.iter().filter(|entry| entry.marker.is_none()).collect();
         if plain.iter().any(|entry| entry.key.key_data() == offered.key_data()) {
@@ -154,7 +171,10 @@ impl Verifier {
         let offered_family = family(&offered.algorithm());
         if let Some(known) = plain.iter().find(|entry| family(&entry.key.algorithm()) == offered_family) {
             if self.policy == StrictHostKeyChecking::No {
-                log::warn!("host key for `{}` has changed ({algorithm} {fingerprint}); accepting it because strict host key checking is `no`", self.name);
+                log::warn!(
+                    "host key for `{}` has changed ({algorithm} {fingerprint}); accepting it because strict host key checking is `no`",
+                    self.name
+                );
                 return Ok(());
             }
             return Err(HostKeyError::Changed {
@@ -170,7 +190,10 @@ impl Verifier {
         }
         match self.policy {
             StrictHostKeyChecking::No => {
-                log::warn!("no known host key for `{}` ({algorithm} {fingerprint}); accepting it because strict host key checking is `no`", self.name);
+                log::warn!(
+                    "no known host key for `{}` ({algorithm} {fingerprint}); accepting it because strict host key checking is `no`",
+                    self.name
+                );
                 Ok(())
             }
             StrictHostKeyChecking::AcceptNew => {
@@ -210,14 +233,23 @@ impl Verifier {
     /// is reported but does not refuse the key the policy accepted.
     async fn record(&self, key: &PublicKey) {
         let Some(file) = self.user_files.first() else { return };
-        let pattern = if self.hash_new_entries { hashed_pattern(&self.name) } else { self.name.clone() };
+        let pattern = if self.hash_new_entries {
+            hashed_pattern(&self.name)
+        } else {
+            self.name.clone()
+        };
         let mut plain = key.clone();
         plain.set_comment("");
         let Ok(encoded) = plain.to_openssh() else { return };
         if let Err(error) = append_line(file, &format!("{pattern} {}", encoded.trim_end())).await {
             log::warn!("could not add the host key of `{}` to `{}`: {error}", self.name, file.display());
         } else {
-            log::info!("added the host key of `{}` ({}) to `{}`", self.name, key.fingerprint(HashAlg::Sha256), file.display());
+            log::info!(
+                "added the host key of `{}` ({}) to `{}`",
+                self.name,
+                key.fingerprint(HashAlg::Sha256),
+                file.display()
+            );
         }
     }
 }
@@ -273,13 +305,22 @@ fn parse_line(line: &str, file: &Path, number: usize) -> Option<Entry> {
     }
     let patterns = if let Some(hashed) = first.strip_prefix("|1|") {
         let (salt, hash) = hashed.split_once('|')?;
-        Patterns::Hashed { salt: BASE64.decode(salt.as_bytes()).ok()?, hash: BASE64.decode(hash.as_bytes()).ok()? }
+        Patterns::Hashed {
+            salt: BASE64.decode(salt.as_bytes()).ok()?,
+            hash: BASE64.decode(hash.as_bytes()).ok()?,
+        }
     } else {
         Patterns::List(first.split(',').map(str::to_ascii_lowercase).collect())
     };
     let _key_type = fields.next()?;
     let key = russh::keys::parse_public_key_base64(fields.next()?).ok()?;
-    Some(Entry { marker, patterns, key, file: file.to_path_buf(), line: number })
+    Some(Entry {
+        marker,
+        patterns,
+        key,
+        file: file.to_path_buf(),
+        line: number,
+    })
 }
 
 fn matches(patterns: &Patterns, name: &str) -> bool {
@@ -352,8 +393,14 @@ mod tests {
         assert!(matches(&entry(&format!("web1,10.0.0.1 ssh-ed25519 {KEY}")).patterns, "10.0.0.1"));
         assert!(matches(&entry(&format!("[web1]:2222 ssh-ed25519 {KEY}")).patterns, &lookup_name("web1", 2222)));
         assert!(!matches(&entry(&format!("web1 ssh-ed25519 {KEY}")).patterns, &lookup_name("web1", 2222)));
-        assert!(matches(&entry(&format!("*.example.org,!bad.example.org ssh-ed25519 {KEY}")).patterns, "a.example.org"));
-        assert!(!matches(&entry(&format!("*.example.org,!bad.example.org ssh-ed25519 {KEY}")).patterns, "bad.example.org"));
+        assert!(matches(
+            &entry(&format!("*.example.org,!bad.example.org ssh-ed25519 {KEY}")).patterns,
+            "a.example.org"
+        ));
+        assert!(!matches(
+            &entry(&format!("*.example.org,!bad.example.org ssh-ed25519 {KEY}")).patterns,
+            "bad.example.org"
+        ));
         assert!(matches(&entry(&format!("web? ssh-ed25519 {KEY}")).patterns, "web7"));
     }
 

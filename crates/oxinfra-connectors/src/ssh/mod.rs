@@ -50,7 +50,12 @@ impl SshConnector {
 
     /// A connector for `name` with already-read options.
     pub fn new(name: &str, options: SshOptions) -> Self {
-        Self { name: name.to_owned(), options, connection: Mutex::new(None), connecting: tokio::sync::Mutex::new(()) }
+        Self {
+            name: name.to_owned(),
+            options,
+            connection: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn current(&self) -> Option<Arc<Connection>> {

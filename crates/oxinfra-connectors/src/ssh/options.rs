@@ -108,7 +108,11 @@ impl SshOptions {
             None | Some("sftp") => FileTransferProtocol::Sftp,
             Some("scp") => FileTransferProtocol::Scp,
             Some(other) => {
-                return Err(OptionsError { key: "ssh_file_transfer_protocol", expected: "`sftp` or `scp`", got: format!("`{other}`") });
+                return Err(OptionsError {
+                    key: "ssh_file_transfer_protocol",
+                    expected: "`sftp` or `scp`",
+                    got: format!("`{other}`"),
+                });
             }
         };
         let port = match reader.integer("ssh_port")? {
@@ -130,7 +134,10 @@ impl SshOptions {
         let min_delay = reader.seconds("ssh_connect_retry_min_delay")?.unwrap_or(0.1);
         let max_delay = reader.seconds("ssh_connect_retry_max_delay")?.unwrap_or(0.5);
         Ok(Self {
-            hostname: reader.string("ssh_hostname", false)?.filter(|name| !name.is_empty()).unwrap_or_else(|| default_hostname.to_owned()),
+            hostname: reader
+                .string("ssh_hostname", false)?
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| default_hostname.to_owned()),
             port,
             user: reader.string("ssh_user", false)?,
             password: reader.string("ssh_password", true)?,
@@ -210,7 +217,11 @@ fn wrong(key: &'static str, expected: &'static str, value: &Value, secret: bool)
         Value::Array(_) => "a list",
         Value::Object(_) => "a dict",
     };
-    let got = if secret || matches!(value, Value::Array(_) | Value::Object(_)) { kind.to_owned() } else { format!("{kind} `{value}`") };
+    let got = if secret || matches!(value, Value::Array(_) | Value::Object(_)) {
+        kind.to_owned()
+    } else {
+        format!("{kind} `{value}`")
+    };
     OptionsError { key, expected, got }
 }
 
@@ -237,8 +248,10 @@ mod tests {
     fn typed_values_are_read() {
         let options = SshOptions::from_data(
             "web1",
-            &data(r#"{"ssh_hostname": "10.0.0.1", "ssh_port": 2222, "ssh_user": "deploy", "ssh_allow_agent": false,
-                     "ssh_strict_host_key_checking": "off", "ssh_connect_retries": 2, "ssh_connect_retry_max_delay": 1}"#),
+            &data(
+                r#"{"ssh_hostname": "10.0.0.1", "ssh_port": 2222, "ssh_user": "deploy", "ssh_allow_agent": false,
+                     "ssh_strict_host_key_checking": "off", "ssh_connect_retries": 2, "ssh_connect_retry_max_delay": 1}"#,
+            ),
         )
         .unwrap_or_else(|error| unreachable!("{error}"));
         assert_eq!(options.hostname, "10.0.0.1");
@@ -251,15 +264,24 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_key_and_the_type() {
-        let error = SshOptions::from_data("web1", &data(r#"{"ssh_port": "22"}"#)).err().map(|error| error.to_string());
+        let error = SshOptions::from_data("web1", &data(r#"{"ssh_port": "22"}"#))
+            .err()
+            .map(|error| error.to_string());
         assert_eq!(error.as_deref(), Some("host data `ssh_port` must be an integer, got a string `\"22\"`"));
-        let error = SshOptions::from_data("web1", &data(r#"{"ssh_allow_agent": "yes"}"#)).err().map(|error| error.to_string());
-        assert_eq!(error.as_deref(), Some("host data `ssh_allow_agent` must be a boolean (`True` or `False`), got a string `\"yes\"`"));
+        let error = SshOptions::from_data("web1", &data(r#"{"ssh_allow_agent": "yes"}"#))
+            .err()
+            .map(|error| error.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("host data `ssh_allow_agent` must be a boolean (`True` or `False`), got a string `\"yes\"`")
+        );
     }
 
     #[test]
     fn a_wrong_password_type_does_not_show_the_value() {
-        let error = SshOptions::from_data("web1", &data(r#"{"ssh_password": 123456}"#)).err().map(|error| error.to_string());
+        let error = SshOptions::from_data("web1", &data(r#"{"ssh_password": 123456}"#))
+            .err()
+            .map(|error| error.to_string());
         assert_eq!(error.as_deref(), Some("host data `ssh_password` must be a string, got an integer"));
     }
 

@@ -64,7 +64,12 @@ impl client::Handler for ClientHandler {
         self.verifier.verify(&key).await.map(|()| true).map_err(HandlerError::HostKey)
     }
 
-    async fn server_channel_open_agent_forward(&mut self, channel: Channel<Msg>, reply: client::ChannelOpenHandle, _session: &mut client::Session) -> Result<(), Self::Error> {
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
         // Without `ForwardAgent`, dropping `reply` refuses the channel.
         let Some(socket) = self.forward_agent.clone() else { return Ok(()) };
         let path = match socket {
@@ -168,13 +173,21 @@ async fn open_once(host: &str, settings: &Settings, jumps: &[(&JumpSpec, Setting
     } else {
         for (spec, hop) in jumps {
             let label = jump_label(spec);
-            let in_hop = |source: SshError| SshError::Jump { host: host.to_owned(), source: Box::new(source) };
+            let in_hop = |source: SshError| SshError::Jump {
+                host: host.to_owned(),
+                source: Box::new(source),
+            };
             let stream: Box<dyn ByteStream> = match hops.last() {
                 None => Box::new(tcp_connect(&label, hop).await.map_err(in_hop)?),
                 Some(previous) => direct_tcpip(&label, previous, hop).await.map_err(in_hop)?,
             };
             let (mut handle, _) = handshake(&label, hop, stream).await.map_err(in_hop)?;
-            let credentials = Credentials { key_password: options.key_password.as_deref(), allow_agent: options.allow_agent, look_for_keys: true, ..Credentials::default() };
+            let credentials = Credentials {
+                key_password: options.key_password.as_deref(),
+                allow_agent: options.allow_agent,
+                look_for_keys: true,
+                ..Credentials::default()
+            };
             auth::authenticate(&mut handle, &label, hop, &credentials).await.map_err(in_hop)?;
             hops.push(handle);
         }
@@ -215,11 +228,20 @@ fn jump_label(spec: &JumpSpec) -> String {
 async fn tcp_connect(host: &str, settings: &Settings) -> Result<TcpStream, SshError> {
     let address = format!("{}:{}", settings.hostname, settings.port);
     let limit = settings.connect_timeout;
-    let timeout = |step| SshError::Timeout { host: host.to_owned(), step, address: address.clone(), seconds: limit.as_secs() };
+    let timeout = |step| SshError::Timeout {
+        host: host.to_owned(),
+        step,
+        address: address.clone(),
+        seconds: limit.as_secs(),
+    };
     let resolved = tokio::time::timeout(limit, tokio::net::lookup_host((settings.hostname.as_str(), settings.port)))
         .await
         .map_err(|_| timeout("resolving"))?
-        .map_err(|error| SshError::Resolve { host: host.to_owned(), address: settings.hostname.clone(), detail: error.to_string() })?;
+        .map_err(|error| SshError::Resolve {
+            host: host.to_owned(),
+            address: settings.hostname.clone(),
+            detail: error.to_string(),
+        })?;
     let mut failure = None;
     for socket_address in resolved {
         match tokio::time::timeout(limit, TcpStream::connect(socket_address)).await {
@@ -228,27 +250,62 @@ async fn tcp_connect(host: &str, settings: &Settings) -> Result<TcpStream, SshEr
                 stream.set_nodelay(true).ok();
                 return Ok(stream);
             }
-            Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionRefused => failure = Some(SshError::Refused { host: host.to_owned(), address: address.clone() }),
-            Ok(Err(error)) => failure = Some(SshError::Tcp { host: host.to_owned(), address: address.clone(), detail: error.to_string() }),
+            Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
+                failure = Some(SshError::Refused {
+                    host: host.to_owned(),
+                    address: address.clone(),
+                })
+            }
+            Ok(Err(error)) => {
+                failure = Some(SshError::Tcp {
+                    host: host.to_owned(),
+                    address: address.clone(),
+                    detail: error.to_string(),
+                })
+            }
             Err(_) => failure = Some(timeout("TCP connect to")),
         }
     }
-    Err(failure.unwrap_or_else(|| SshError::Resolve { host: host.to_owned(), address: settings.hostname.clone(), detail: "no address".to_owned() }))
+    Err(failure.unwrap_or_else(|| SshError::Resolve {
+        host: host.to_owned(),
+        address: settings.hostname.clone(),
+        detail: "no address".to_owned(),
+    }))
 }
 
 async fn direct_tcpip(host: &str, through: &Handle<ClientHandler>, settings: &Settings) -> Result<Box<dyn ByteStream>, SshError> {
     let what = format!("a direct-tcpip channel to `{}:{}`", settings.hostname, settings.port);
-    let channel = tokio::time::timeout(settings.connect_timeout, through.channel_open_direct_tcpip(settings.hostname.clone(), u32::from(settings.port), "127.0.0.1", 0))
-        .await
-        .map_err(|_| SshError::Channel { host: host.to_owned(), what: what.clone(), detail: "timed out".to_owned() })?
-        .map_err(|error| SshError::Channel { host: host.to_owned(), what, detail: error.to_string() })?;
+    let channel = tokio::time::timeout(
+        settings.connect_timeout,
+        through.channel_open_direct_tcpip(settings.hostname.clone(), u32::from(settings.port), "127.0.0.1", 0),
+    )
+    .await
+    .map_err(|_| SshError::Channel {
+        host: host.to_owned(),
+        what: what.clone(),
+        detail: "timed out".to_owned(),
+    })?
+    .map_err(|error| SshError::Channel {
+        host: host.to_owned(),
+        what,
+        detail: error.to_string(),
+    })?;
     Ok(Box::new(channel.into_stream()))
 }
 
 fn spawn_proxy_command(host: &str, command: &str, settings: &Settings) -> Result<(tokio::process::Child, Box<dyn ByteStream>), SshError> {
-    let tokens = Tokens { alias: &settings.alias, hostname: &settings.hostname, port: settings.port, user: &settings.user };
+    let tokens = Tokens {
+        alias: &settings.alias,
+        hostname: &settings.hostname,
+        port: settings.port,
+        user: &settings.user,
+    };
     let expanded = tokens.expand(command);
-    let failed = |detail: String| SshError::ProxyCommand { host: host.to_owned(), command: expanded.clone(), detail };
+    let failed = |detail: String| SshError::ProxyCommand {
+        host: host.to_owned(),
+        command: expanded.clone(),
+        detail,
+    };
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!("exec {expanded}"))
@@ -276,13 +333,29 @@ async fn handshake(host: &str, settings: &Settings, stream: Box<dyn ByteStream>)
     );
     let known = verifier.known_algorithms().await;
     let ended = EndReason::default();
-    let handler = ClientHandler { verifier, forward_agent: settings.forward_agent.then(|| settings.identity_agent.clone()), ended: Arc::clone(&ended) };
+    let handler = ClientHandler {
+        verifier,
+        forward_agent: settings.forward_agent.then(|| settings.identity_agent.clone()),
+        ended: Arc::clone(&ended),
+    };
     let connecting = client::connect_stream(Arc::new(client_config(settings, &known)), stream, handler);
     match tokio::time::timeout(settings.connect_timeout, connecting).await {
         Ok(Ok(handle)) => Ok((handle, ended)),
-        Ok(Err(HandlerError::HostKey(source))) => Err(SshError::HostKey { host: host.to_owned(), source: Box::new(source) }),
-        Ok(Err(HandlerError::Russh(error))) => Err(SshError::Handshake { host: host.to_owned(), address, detail: error.to_string() }),
-        Err(_) => Err(SshError::Timeout { host: host.to_owned(), step: "ssh handshake with", address, seconds: settings.connect_timeout.as_secs() }),
+        Ok(Err(HandlerError::HostKey(source))) => Err(SshError::HostKey {
+            host: host.to_owned(),
+            source: Box::new(source),
+        }),
+        Ok(Err(HandlerError::Russh(error))) => Err(SshError::Handshake {
+            host: host.to_owned(),
+            address,
+            detail: error.to_string(),
+        }),
+        Err(_) => Err(SshError::Timeout {
+            host: host.to_owned(),
+            step: "ssh handshake with",
+            address,
+            seconds: settings.connect_timeout.as_secs(),
+        }),
     }
 }
 
@@ -312,7 +385,11 @@ impl Connection {
             if self.handle.is_closed() {
                 ConnectorError::from(self.lost("before the command started"))
             } else {
-                ConnectorError::from(SshError::Channel { host: self.host.clone(), what: "a session channel".to_owned(), detail: error.to_string() })
+                ConnectorError::from(SshError::Channel {
+                    host: self.host.clone(),
+                    what: "a session channel".to_owned(),
+                    detail: error.to_string(),
+                })
             }
         })?;
         if self.forward_agent {
@@ -331,7 +408,12 @@ impl Connection {
     /// command ran`), with the reason russh gave when it has one.
     pub fn lost(&self, during: &'static str) -> SshError {
         let reason = self.ended.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        SshError::Lost { host: self.host.clone(), address: self.address.clone(), during, reason: reason.unwrap_or_else(|| "the session ended".to_owned()) }
+        SshError::Lost {
+            host: self.host.clone(),
+            address: self.address.clone(),
+            during,
+            reason: reason.unwrap_or_else(|| "the session ended".to_owned()),
+        }
     }
 
     /// The SFTP session, opened on first use; `None` when the server has no SFTP
@@ -393,7 +475,11 @@ impl Connection {
                 *guard = Some(path.clone());
                 Ok(path.clone())
             }
-            _ => Err(ConnectorError::Transfer(format!("`{}`: could not write the sudo askpass helper: {}", self.host, output.stderr_lines().join(" ")))),
+            _ => Err(ConnectorError::Transfer(format!(
+                "`{}`: could not write the sudo askpass helper: {}",
+                self.host,
+                output.stderr_lines().join(" ")
+            ))),
         }
     }
 

@@ -43,10 +43,20 @@ pub async fn put(connection: &Connection, source: &UploadSource, dest: &str, arg
     result
 }
 
-async fn put_privileged(connection: &Connection, source: &UploadSource, staged: &str, dest: &str, arguments: &ConnectorArguments) -> Result<(), ConnectorError> {
+async fn put_privileged(
+    connection: &Connection,
+    source: &UploadSource,
+    staged: &str,
+    dest: &str,
+    arguments: &ConnectorArguments,
+) -> Result<(), ConnectorError> {
     write_remote(connection, source, staged, dest, true).await?;
     if let Some(user) = target_user(arguments).filter(|user| *user != "root") {
-        let share = StringCommand::raw("setfacl -m").quoted(format!("u:{user}:r")).quoted(staged.to_owned()).text("2>/dev/null || chmod 644").quoted(staged.to_owned());
+        let share = StringCommand::raw("setfacl -m")
+            .quoted(format!("u:{user}:r"))
+            .quoted(staged.to_owned())
+            .text("2>/dev/null || chmod 644")
+            .quoted(staged.to_owned());
         exec::execute(connection, Request::plain(share.raw_value())).await?;
     }
     let temporary = format!("{dest}.oxinfra-tmp-{}", random_suffix());
@@ -57,7 +67,11 @@ async fn put_privileged(connection: &Connection, source: &UploadSource, staged: 
         .quoted(temporary.clone())
         .text("; exit 1; };")
         .nested(install(&temporary, dest));
-    let copy_arguments = ConnectorArguments { stdin: Vec::new(), get_pty: false, ..arguments.clone() };
+    let copy_arguments = ConnectorArguments {
+        stdin: Vec::new(),
+        get_pty: false,
+        ..arguments.clone()
+    };
     let output = exec::run_command(connection, &copy, &copy_arguments).await?;
     if output.exit_code != Some(0) {
         return Err(failed(connection, dest, &output.stderr_lines()));
@@ -101,9 +115,16 @@ async fn write_remote(connection: &Connection, source: &UploadSource, path: &str
         if exclusive {
             flags |= OpenFlags::EXCLUDE;
         }
-        let attributes = FileAttributes { permissions: Some(0o600), ..FileAttributes::default() };
-        let sftp_error = |error: &dyn std::fmt::Display| ConnectorError::Transfer(format!("`{}`: could not write `{dest}` (through `{path}`): {error}", connection.host));
-        let mut file = sftp.open_with_flags_and_attributes(path, flags, attributes).await.map_err(|error| sftp_error(&error))?;
+        let attributes = FileAttributes {
+            permissions: Some(0o600),
+            ..FileAttributes::default()
+        };
+        let sftp_error =
+            |error: &dyn std::fmt::Display| ConnectorError::Transfer(format!("`{}`: could not write `{dest}` (through `{path}`): {error}", connection.host));
+        let mut file = sftp
+            .open_with_flags_and_attributes(path, flags, attributes)
+            .await
+            .map_err(|error| sftp_error(&error))?;
         match source {
             UploadSource::Content(bytes) => file.write_all(bytes).await.map_err(|error| sftp_error(&error))?,
             UploadSource::Path(local) => {
@@ -127,7 +148,11 @@ async fn write_remote(connection: &Connection, source: &UploadSource, path: &str
         UploadSource::Path(local) => request.input_file = Some(tokio::fs::File::open(local).await.map_err(|source| read_error(local, source))?),
     }
     let output = exec::execute(connection, request).await?;
-    if output.exit_code == Some(0) { Ok(()) } else { Err(failed(connection, dest, &output.stderr_lines())) }
+    if output.exit_code == Some(0) {
+        Ok(())
+    } else {
+        Err(failed(connection, dest, &output.stderr_lines()))
+    }
 }
 
 /// Copies `src` on the host to `dest` on the controller.
@@ -141,12 +166,23 @@ pub async fn get(connection: &Connection, src: &str, dest: &Path, arguments: &Co
         tokio::io::copy(&mut remote, &mut file).await.map_err(|error| sftp_error(&error))?;
     } else {
         let command = StringCommand::raw("cat").quoted(src.to_owned());
-        let read_arguments = ConnectorArguments { stdin: Vec::new(), get_pty: false, ..arguments.clone() };
+        let read_arguments = ConnectorArguments {
+            stdin: Vec::new(),
+            get_pty: false,
+            ..arguments.clone()
+        };
         let prepared = exec::prepare(connection, &command, &read_arguments).await?;
-        let request = Request { stdout: Some(&mut file), ..Request::wrapped(prepared, &read_arguments) };
+        let request = Request {
+            stdout: Some(&mut file),
+            ..Request::wrapped(prepared, &read_arguments)
+        };
         let output = exec::execute(connection, request).await?;
         if output.exit_code != Some(0) {
-            return Err(ConnectorError::Transfer(format!("`{}`: could not read `{src}`: {}", connection.host, output.stderr_lines().join(" "))));
+            return Err(ConnectorError::Transfer(format!(
+                "`{}`: could not read `{src}`: {}",
+                connection.host,
+                output.stderr_lines().join(" ")
+            )));
         }
     }
     file.flush().await.map_err(|source| write_error(dest, source))?;
@@ -160,8 +196,14 @@ pub async fn get(connection: &Connection, src: &str, dest: &Path, arguments: &Co
 
 /// A temporary file beside `dest`, removed if dropped before it is persisted.
 async fn local_temporary(dest: &Path) -> Result<(tempfile::TempPath, std::fs::File), ConnectorError> {
-    let directory = dest.parent().filter(|parent| !parent.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let prefix = format!("{}.oxinfra-tmp-", dest.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default());
+    let directory = dest
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let prefix = format!(
+        "{}.oxinfra-tmp-",
+        dest.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+    );
     let created = tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix(&prefix).tempfile_in(directory))
         .await
         .map_err(|error| write_error(dest, std::io::Error::other(error)))?
@@ -182,7 +224,12 @@ fn is_privileged(arguments: &ConnectorArguments) -> bool {
 
 /// The user the privileged command runs as, when not root.
 fn target_user(arguments: &ConnectorArguments) -> Option<&str> {
-    arguments.su_user.as_deref().or(arguments.sudo_user.as_deref()).or(arguments.doas_user.as_deref()).or(arguments.dzdo_user.as_deref())
+    arguments
+        .su_user
+        .as_deref()
+        .or(arguments.sudo_user.as_deref())
+        .or(arguments.doas_user.as_deref())
+        .or(arguments.dzdo_user.as_deref())
 }
 
 fn random_suffix() -> String {
@@ -194,9 +241,15 @@ fn failed(connection: &Connection, path: &str, stderr: &[String]) -> ConnectorEr
 }
 
 fn read_error(path: &Path, source: std::io::Error) -> ConnectorError {
-    ConnectorError::Io { context: format!("reading `{}`", path.display()), source }
+    ConnectorError::Io {
+        context: format!("reading `{}`", path.display()),
+        source,
+    }
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> ConnectorError {
-    ConnectorError::Io { context: format!("writing `{}`", path.display()), source }
+    ConnectorError::Io {
+        context: format!("writing `{}`", path.display()),
+        source,
+    }
 }

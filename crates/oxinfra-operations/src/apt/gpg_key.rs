@@ -55,14 +55,8 @@ impl Default for GpgKey {
 
 /// `PurePosixPath(path).parent`.
 fn parent_directory(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect();
-    let parent = parts
-        .get(..parts.len().saturating_sub(1))
-        .unwrap_or_default()
-        .join("/");
+    let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+    let parent = parts.get(..parts.len().saturating_sub(1)).unwrap_or_default().join("/");
     match (path.starts_with('/'), parent.is_empty()) {
         (true, _) => format!("/{parent}"),
         (false, true) => ".".to_owned(),
@@ -74,10 +68,7 @@ fn parent_directory(path: &str) -> String {
 /// ids, long ids and fingerprints all match each other by prefix or suffix.
 fn matches_keyid(existing: &str, clean: &str) -> bool {
     let existing = existing.to_uppercase();
-    clean == existing
-        || existing.ends_with(clean)
-        || existing.starts_with(clean)
-        || clean.ends_with(&existing)
+    clean == existing || existing.ends_with(clean) || existing.starts_with(clean) || clean.ends_with(&existing)
 }
 
 /// `gpg.key`: installs keys into a keyring file (from a file, a URL or a keyserver),
@@ -86,15 +77,8 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
     let src = given(request.src.as_ref());
     let dest = given(request.dest.as_ref());
     let keyserver = given(request.keyserver.as_ref());
-    let keyids = request
-        .keyid
-        .as_ref()
-        .filter(|keyid| keyid.is_given())
-        .map(OneOrMany::items);
-    let working_dirs = request
-        .working_dirs
-        .as_ref()
-        .filter(|directories| !directories.is_empty());
+    let keyids = request.keyid.as_ref().filter(|keyid| keyid.is_given()).map(OneOrMany::items);
+    let working_dirs = request.working_dirs.as_ref().filter(|directories| !directories.is_empty());
     let error = |message: &str| Err(OperationError::Operation(message.to_owned()));
 
     if !request.present {
@@ -103,12 +87,8 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
                 let directories = working_dirs.cloned().unwrap_or_default();
                 remove_keys(plan, &keyids, &directories, None)
             }
-            (None, _) => error(
-                "For removal, either `dest` or both `keyid` and `working_dirs` must be provided",
-            ),
-            (Some(dest), Some(keyids)) => {
-                remove_keys(plan, &keyids, &[parent_directory(dest)], Some(dest))
-            }
+            (None, _) => error("For removal, either `dest` or both `keyid` and `working_dirs` must be provided"),
+            (Some(dest), Some(keyids)) => remove_keys(plan, &keyids, &[parent_directory(dest)], Some(dest)),
             (Some(dest), None) => call(plan, "files.file", json!({"path": dest, "present": false})),
         };
     }
@@ -120,9 +100,7 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
         return error("`keyid` must be provided with `keyserver`");
     }
     if keyids.is_some() && keyserver.is_none() && src.is_none() {
-        return error(
-            "When using `keyid` for installation, either `keyserver` or `src` must be provided",
-        );
+        return error("When using `keyid` for installation, either `keyserver` or `src` must be provided");
     }
     let Some(dest) = request.dest.as_deref() else {
         return error("`dest` must be provided for installation");
@@ -138,27 +116,15 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
         } else {
             plan.fact("gpg.GpgKeyrings", &[("directories", json!([dest_dir]))])?
         };
-        if let Some(Value::Object(existing)) = keyrings
-            .get(dest)
-            .filter(|info| truthy(info))
-            .and_then(|info| info.get("keys"))
-        {
+        if let Some(Value::Object(existing)) = keyrings.get(dest).filter(|info| truthy(info)).and_then(|info| info.get("keys")) {
             let all_there = keyids.iter().all(|keyid| {
                 let clean = keyid.replace("0x", "").replace("0X", "").to_uppercase();
-                existing
-                    .keys()
-                    .any(|existing| matches_keyid(existing, &clean))
+                existing.keys().any(|existing| matches_keyid(existing, &clean))
             });
             if all_there {
                 call(plan, "files.file", ensure_mode)?;
-                let keyid = request
-                    .keyid
-                    .as_ref()
-                    .map_or(Value::Null, OneOrMany::to_value);
-                plan.noop(format!(
-                    "GPG keys {} already exist in {dest}",
-                    python_str(&keyid)
-                ));
+                let keyid = request.keyid.as_ref().map_or(Value::Null, OneOrMany::to_value);
+                plan.noop(format!("GPG keys {} already exist in {dest}", python_str(&keyid)));
                 return Ok(());
             }
         }
@@ -168,11 +134,7 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
         return Ok(());
     }
 
-    call(
-        plan,
-        "files.directory",
-        json!({"path": dest_dir, "mode": "0755", "present": true}),
-    )?;
+    call(plan, "files.directory", json!({"path": dest_dir, "mode": "0755", "present": true}))?;
     if let Some(src) = src {
         if matches!(UrlParts::parse(src).scheme.as_str(), "http" | "https") {
             let temp = plan.temp_filename(src);
@@ -184,17 +146,9 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
         }
     }
     if let (Some(keyserver), Some(keyids)) = (keyserver, &keyids) {
-        let joined = keyids
-            .iter()
-            .map(|keyid| shell_quote(keyid))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = keyids.iter().map(|keyid| shell_quote(keyid)).collect::<Vec<_>>().join(" ");
         let home = plan.temp_filename(&format!("gpg-keyserver-{}", keyids.join(" ")));
-        call(
-            plan,
-            "files.directory",
-            json!({"path": home, "mode": "0700", "present": true}),
-        )?;
+        call(plan, "files.directory", json!({"path": home, "mode": "0700", "present": true}))?;
         let gnupg_home = StringCommand::raw("export")
             .text(format!("GNUPGHOME={}", double_quoted(&home)))
             .text("&& gpg --batch");
@@ -206,35 +160,16 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
                 .text("--recv-keys")
                 .text(joined.clone()),
         );
-        plan.push(
-            gnupg_home
-                .text("--export")
-                .text(joined)
-                .text(">")
-                .text(double_quoted(dest)),
-        );
-        call(
-            plan,
-            "files.directory",
-            json!({"path": home, "present": false}),
-        )?;
-        call(
-            plan,
-            "files.file",
-            json!({"path": dest, "mode": request.mode, "present": true}),
-        )?;
+        plan.push(gnupg_home.text("--export").text(joined).text(">").text(double_quoted(dest)));
+        call(plan, "files.directory", json!({"path": home, "present": false}))?;
+        call(plan, "files.file", json!({"path": dest, "mode": request.mode, "present": true}))?;
     }
     Ok(())
 }
 
 /// Copies a key file into the keyring, converting it to binary when it is armored
 /// (and `dearmor` is on), then sets the keyring's mode.
-fn install_key_file(
-    plan: &mut Plan<'_>,
-    src: &str,
-    dest: &str,
-    request: &GpgKey,
-) -> Result<(), OperationError> {
+fn install_key_file(plan: &mut Plan<'_>, src: &str, dest: &str, request: &GpgKey) -> Result<(), OperationError> {
     let (src_word, dest_word) = (double_quoted(src), double_quoted(dest));
     if request.dearmor {
         plan.push(
@@ -251,47 +186,28 @@ fn install_key_file(
     } else {
         plan.push(StringCommand::raw("cp").text(src_word).text(dest_word));
     }
-    call(
-        plan,
-        "files.file",
-        json!({"path": dest, "mode": request.mode, "present": true}),
-    )
+    call(plan, "files.file", json!({"path": dest, "mode": request.mode, "present": true}))
 }
 
 /// Removes the keys matching `keyids` from the keyrings found in `directories` (only
 /// from `only` when given): keys are deleted from binary keyrings, which are removed
 /// once empty; an armored keyring goes as a whole, and only if every key in it matches.
-fn remove_keys(
-    plan: &mut Plan<'_>,
-    keyids: &[String],
-    directories: &[String],
-    only: Option<&str>,
-) -> Result<(), OperationError> {
+fn remove_keys(plan: &mut Plan<'_>, keyids: &[String], directories: &[String], only: Option<&str>) -> Result<(), OperationError> {
     let keyrings = plan.fact("gpg.GpgKeyrings", &[("directories", json!(directories))])?;
     let Value::Object(keyrings) = keyrings else {
         return Ok(());
     };
-    let selected = keyrings
-        .iter()
-        .filter(|(path, _)| only.is_none_or(|only| only == path.as_str()));
+    let selected = keyrings.iter().filter(|(path, _)| only.is_none_or(|only| only == path.as_str()));
     for (path, keyring) in selected {
-        let format = keyring
-            .get("format")
-            .and_then(Value::as_str)
-            .unwrap_or("gpg");
+        let format = keyring.get("format").and_then(Value::as_str).unwrap_or("gpg");
         let empty = Map::new();
-        let keys = keyring
-            .get("keys")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let keys = keyring.get("keys").and_then(Value::as_object).unwrap_or(&empty);
         let mut fingerprints: Vec<String> = Vec::new();
         for keyid in keyids {
             let clean = keyid.replace("0x", "").replace("0X", "").to_uppercase();
             for (existing, info) in keys {
                 if matches_keyid(existing, &clean) {
-                    let fingerprint = info
-                        .get("fingerprint")
-                        .map_or_else(|| existing.clone(), python_str);
+                    let fingerprint = info.get("fingerprint").map_or_else(|| existing.clone(), python_str);
                     if !fingerprints.contains(&fingerprint) {
                         fingerprints.push(fingerprint);
                     }
@@ -312,11 +228,7 @@ fn remove_keys(
             continue;
         }
         let keyring_word = double_quoted(path);
-        let fingerprints = fingerprints
-            .iter()
-            .map(|fingerprint| shell_quote(fingerprint))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let fingerprints = fingerprints.iter().map(|fingerprint| shell_quote(fingerprint)).collect::<Vec<_>>().join(" ");
         plan.push(
             StringCommand::raw("gpg --batch --yes --no-default-keyring --keyring")
                 .text(keyring_word.clone())
@@ -339,10 +251,7 @@ mod tests {
 
     #[test]
     fn parent_directory_as_pure_posix_path() {
-        assert_eq!(
-            parent_directory("/etc/apt/keyrings/x.gpg"),
-            "/etc/apt/keyrings"
-        );
+        assert_eq!(parent_directory("/etc/apt/keyrings/x.gpg"), "/etc/apt/keyrings");
         assert_eq!(parent_directory("/x.gpg"), "/");
         assert_eq!(parent_directory("x.gpg"), ".");
         assert_eq!(parent_directory("a//b/"), "a");
@@ -351,10 +260,7 @@ mod tests {
     #[test]
     fn key_ids_match_by_prefix_or_suffix() {
         assert!(matches_keyid("3b4fe6acc0b21f32", "C0B21F32"));
-        assert!(matches_keyid(
-            "3B4FE6ACC0B21F32",
-            "790BC7277767219C42C86F933B4FE6ACC0B21F32"
-        ));
+        assert!(matches_keyid("3B4FE6ACC0B21F32", "790BC7277767219C42C86F933B4FE6ACC0B21F32"));
         assert!(!matches_keyid("3B4FE6ACC0B21F32", "DEADBEEF"));
     }
 }

@@ -18,15 +18,7 @@ use crate::registry::OperationDef;
 /// The operations of this family.
 pub const OPERATIONS: &[OperationDef] = &[OperationDef {
     name: "files.unarchive",
-    params: &[
-        "src",
-        "dest",
-        "remote_src",
-        "creates",
-        "extra_opts",
-        "user",
-        "group",
-    ],
+    params: &["src", "dest", "remote_src", "creates", "extra_opts", "user", "group"],
     plan: unarchive,
 }];
 
@@ -82,10 +74,7 @@ fn unarchive(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), 
 /// The unpacking program and its options for an archive, by its name.
 fn archive_format(src: &str) -> Option<(&'static str, &'static [&'static str])> {
     let lower = src.to_lowercase();
-    if let Some((_, flags)) = TAR_FORMATS
-        .iter()
-        .find(|(ending, _)| lower.ends_with(ending))
-    {
+    if let Some((_, flags)) = TAR_FORMATS.iter().find(|(ending, _)| lower.ends_with(ending)) {
         return Some(("tar", flags));
     }
     lower.ends_with(ZIP_FORMAT).then_some(("unzip", &["-o"]))
@@ -93,31 +82,17 @@ fn archive_format(src: &str) -> Option<(&'static str, &'static [&'static str])> 
 
 /// `files.unarchive`: unpacks every time, unless `creates` exists.
 pub fn plan_unarchive(args: &UnarchiveArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    if let Some(creates) = args
-        .creates
-        .as_deref()
-        .filter(|creates| !creates.is_empty())
-    {
-        if !plan
-            .fact("files.File", &[("path", json!(creates))])?
-            .is_null()
-        {
+    if let Some(creates) = args.creates.as_deref().filter(|creates| !creates.is_empty()) {
+        if !plan.fact("files.File", &[("path", json!(creates))])?.is_null() {
             plan.noop(format!("archive already extracted ({creates} exists)"));
             return Ok(());
         }
     }
     if !truthy(&plan.fact("files.Directory", &[("path", json!(args.dest))])?) {
-        return Err(OperationError::Operation(format!(
-            "Destination {} is not an existing directory",
-            args.dest
-        )));
+        return Err(OperationError::Operation(format!("Destination {} is not an existing directory", args.dest)));
     }
     let Some((program, flags)) = archive_format(&args.src) else {
-        let supported: Vec<&str> = TAR_FORMATS
-            .iter()
-            .map(|(ending, _)| *ending)
-            .chain([ZIP_FORMAT])
-            .collect();
+        let supported: Vec<&str> = TAR_FORMATS.iter().map(|(ending, _)| *ending).chain([ZIP_FORMAT]).collect();
         return Err(OperationError::Value(format!(
             "Unsupported archive format for {}. Supported: {}",
             args.src,
@@ -125,14 +100,8 @@ pub fn plan_unarchive(args: &UnarchiveArgs, plan: &mut Plan<'_>) -> Result<(), O
         )));
     };
     let archive = if args.remote_src {
-        if plan
-            .fact("files.File", &[("path", json!(args.src))])?
-            .is_null()
-        {
-            return Err(OperationError::Operation(format!(
-                "Remote archive {} does not exist",
-                args.src
-            )));
+        if plan.fact("files.File", &[("path", json!(args.src))])?.is_null() {
+            return Err(OperationError::Operation(format!("Remote archive {} does not exist", args.src)));
         }
         args.src.clone()
     } else {
@@ -144,20 +113,12 @@ pub fn plan_unarchive(args: &UnarchiveArgs, plan: &mut Plan<'_>) -> Result<(), O
         temporary
     };
     let mut command = StringCommand::raw(program);
-    for part in flags
-        .iter()
-        .copied()
-        .chain(args.extra_opts.iter().flatten().map(String::as_str))
-    {
+    for part in flags.iter().copied().chain(args.extra_opts.iter().flatten().map(String::as_str)) {
         command = command.text(part);
     }
     // `-f` stays next to the archive so an extra option cannot take its place.
     command = if program == "tar" {
-        command
-            .text("-f")
-            .quoted(&archive)
-            .text("-C")
-            .quoted(&args.dest)
+        command.text("-f").quoted(&archive).text("-C").quoted(&args.dest)
     } else {
         command.quoted(&archive).text("-d").quoted(&args.dest)
     };
@@ -194,11 +155,7 @@ mod tests {
 
     #[test]
     fn local_archive_is_uploaded_unpacked_and_removed() -> Result<(), OperationError> {
-        let mut facts = TableFacts::default().with(
-            "files.Directory",
-            &[("path", json!("/srv"))],
-            json!({"mode": 755}),
-        );
+        let mut facts = TableFacts::default().with("files.Directory", &[("path", json!("/srv"))], json!({"mode": 755}));
         let arguments = json!({"src": "dist/app.tar.xz", "dest": "/srv", "extra_opts": ["--strip-components=1"], "group": "app"});
         let (commands, _) = plan_run(&arguments, &mut facts)?;
         assert_eq!(
@@ -216,31 +173,16 @@ mod tests {
     #[test]
     fn missing_creates_path_unpacks() -> Result<(), OperationError> {
         let mut facts = TableFacts::default()
-            .with(
-                "files.File",
-                &[("path", json!("/srv/bin/app"))],
-                Value::Null,
-            )
-            .with(
-                "files.File",
-                &[("path", json!("/tmp/a.zip"))],
-                json!({"size": 1}),
-            )
-            .with(
-                "files.Directory",
-                &[("path", json!("/srv"))],
-                json!({"mode": 755}),
-            );
+            .with("files.File", &[("path", json!("/srv/bin/app"))], Value::Null)
+            .with("files.File", &[("path", json!("/tmp/a.zip"))], json!({"size": 1}))
+            .with("files.Directory", &[("path", json!("/srv"))], json!({"mode": 755}));
         let arguments = json!({"src": "/tmp/a.zip", "dest": "/srv", "remote_src": true, "creates": "/srv/bin/app"});
         let (commands, _) = plan_run(&arguments, &mut facts)?;
         assert_eq!(commands, ["unzip -o /tmp/a.zip -d /srv"]);
         Ok(())
     }
 
-    fn plan_run(
-        arguments: &Value,
-        facts: &mut TableFacts,
-    ) -> Result<(Vec<String>, Option<String>), OperationError> {
+    fn plan_run(arguments: &Value, facts: &mut TableFacts) -> Result<(Vec<String>, Option<String>), OperationError> {
         run(plan_unarchive, arguments, facts)
     }
 }

@@ -35,16 +35,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     },
     OperationDef {
         name: "files.replace",
-        params: &[
-            "path",
-            "text",
-            "replace",
-            "flags",
-            "backup",
-            "interpolate_variables",
-            "extended_regex",
-            "match",
-        ],
+        params: &["path", "text", "replace", "flags", "backup", "interpolate_variables", "extended_regex", "match"],
         plan: |arguments, plan| replace(&parse_arguments("files.replace", arguments)?, plan),
     },
     OperationDef {
@@ -195,11 +186,7 @@ pub struct ReplaceArgs {
 
 impl ReplaceArgs {
     /// `files.replace(path, text, replace)` with every other argument at its default.
-    pub fn new(
-        path: impl Into<String>,
-        text: impl Into<String>,
-        replace: impl Into<String>,
-    ) -> Self {
+    pub fn new(path: impl Into<String>, text: impl Into<String>, replace: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             text: Some(text.into()),
@@ -306,10 +293,7 @@ fn string_lines(value: &Value) -> Option<Vec<String>> {
     Some(
         items
             .iter()
-            .map(|item| {
-                item.as_str()
-                    .map_or_else(|| oxinfra_core::pyrepr::python_str(item), str::to_owned)
-            })
+            .map(|item| item.as_str().map_or_else(|| oxinfra_core::pyrepr::python_str(item), str::to_owned))
             .collect(),
     )
 }
@@ -329,11 +313,7 @@ fn escape_regex(text: &str) -> String {
 /// Makes a pattern match whole lines (`^.*X.*$` unless anchored), escaping it first
 /// when asked to (pyinfra's `adjust_regex`).
 fn whole_line_pattern(line: &str, escape_regex_characters: bool) -> String {
-    let mut pattern = if escape_regex_characters {
-        escape_regex(line)
-    } else {
-        line.to_owned()
-    };
+    let mut pattern = if escape_regex_characters { escape_regex(line) } else { line.to_owned() };
     if !pattern.starts_with('^') {
         pattern = format!("^.*{pattern}");
     }
@@ -387,19 +367,11 @@ impl SedEdit<'_> {
             pattern = pattern.replace('\'', "'\"'\"'");
             replacement = replacement.replace('\'', "'\"'\"'");
         }
-        let quote = if self.interpolate_variables {
-            '"'
-        } else {
-            '\''
-        };
+        let quote = if self.interpolate_variables { '"' } else { '\'' };
         let body = match action {
             SedAction::Substitute => format!("s/{pattern}/{replacement}/{}", self.flags),
             SedAction::Delete => {
-                let ignore_case = if self.flags.contains(['i', 'I']) {
-                    "I"
-                } else {
-                    ""
-                };
+                let ignore_case = if self.flags.contains(['i', 'I']) { "I" } else { "" };
                 format!("/{pattern}/{ignore_case}d")
             }
         };
@@ -413,10 +385,7 @@ impl SedEdit<'_> {
         if self.extended_regex {
             sed = sed.text("-E");
         }
-        sed = sed
-            .text(format!("-i.{timestamp}"))
-            .text(self.script(action))
-            .quoted(self.path);
+        sed = sed.text(format!("-i.{timestamp}")).text(self.script(action)).quoted(self.path);
         if self.backup {
             return sed;
         }
@@ -445,10 +414,7 @@ fn append_command(args: &LineArgs, text: &str, timestamp: &str) -> StringCommand
     let value = appended_text(text, args.interpolate_variables);
     let mut echo = StringCommand::new();
     if args.ensure_newline {
-        echo = echo
-            .text("( [ $(tail -c1")
-            .quoted(&args.path)
-            .text("| wc -l) -eq 0 ] && echo ; echo");
+        echo = echo.text("( [ $(tail -c1").quoted(&args.path).text("| wc -l) -eq 0 ] && echo ; echo");
         echo.push(value);
         echo = echo.text(")").text(">>").quoted(&args.path);
     } else {
@@ -468,10 +434,7 @@ fn append_command(args: &LineArgs, text: &str, timestamp: &str) -> StringCommand
 
 /// The lines as one text, each ending with a newline.
 fn joined_lines(lines: &[String]) -> String {
-    lines
-        .iter()
-        .flat_map(|line| [line.as_str(), "\n"])
-        .collect()
+    lines.iter().flat_map(|line| [line.as_str(), "\n"]).collect()
 }
 
 /// Records the lines a `files.line` edit removes or rewrites, as pyinfra shows them.
@@ -488,18 +451,8 @@ fn record_line_diff(plan: &mut Plan<'_>, path: &str, before: &[String], after: &
 /// `files.line`: ensures a line is in a file (appending or rewriting it) or is not.
 pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let pattern = whole_line_pattern(&args.line, args.escape_regex_characters);
-    let present_lines = find_in_file(
-        plan,
-        &args.path,
-        &pattern,
-        args.interpolate_variables,
-        args.extended_regex,
-    )?
-    .unwrap_or_default();
-    let replace = args
-        .replace
-        .as_deref()
-        .filter(|replace| !replace.is_empty());
+    let present_lines = find_in_file(plan, &args.path, &pattern, args.interpolate_variables, args.extended_regex)?.unwrap_or_default();
+    let replace = args.replace.as_deref().filter(|replace| !replace.is_empty());
     // The text written when appending: the replacement, or the pattern taken literally
     // (its anchors only mean something while matching, unless it was escaped).
     let text = match replace {
@@ -524,9 +477,7 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
         record_line_diff(plan, &args.path, &present_lines, &[]);
         let command = sed.command(SedAction::Delete, &plan.timestamp);
         plan.push(command);
-    } else if let Some(replace) =
-        replace.filter(|replace| present_lines.iter().any(|line| line != replace))
-    {
+    } else if let Some(replace) = replace.filter(|replace| present_lines.iter().any(|line| line != replace)) {
         let rewritten = vec![replace.to_owned(); present_lines.len()];
         record_line_diff(plan, &args.path, &present_lines, &rewritten);
         let command = sed.command(SedAction::Substitute, &plan.timestamp);
@@ -539,20 +490,9 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
 
 /// Appends `text` when no line matches, unless the replacement line is already there
 /// in full.
-fn append_missing_line(
-    args: &LineArgs,
-    replace: Option<&str>,
-    text: &str,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn append_missing_line(args: &LineArgs, replace: Option<&str>, text: &str, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     if let Some(replace) = replace {
-        let replaced = find_in_file(
-            plan,
-            &args.path,
-            &anchored(replace),
-            args.interpolate_variables,
-            args.extended_regex,
-        )?;
+        let replaced = find_in_file(plan, &args.path, &anchored(replace), args.interpolate_variables, args.extended_regex)?;
         if replaced.is_some_and(|lines| !lines.is_empty()) {
             plan.noop(format!("line \"{text}\" exists in {}", args.path));
             return Ok(());
@@ -577,27 +517,15 @@ fn anchored(text: &str) -> String {
 
 /// `files.replace`: replaces text matching a regular expression everywhere in a file.
 pub fn replace(args: &ReplaceArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
-    let Some(text) = args
-        .text
-        .as_deref()
-        .or(args.match_.as_deref().filter(|text| !text.is_empty()))
-    else {
-        return Err(OperationError::Type(
-            "Missing argument `text` required in `files.replace` operation".to_owned(),
-        ));
+    let Some(text) = args.text.as_deref().or(args.match_.as_deref().filter(|text| !text.is_empty())) else {
+        return Err(OperationError::Type("Missing argument `text` required in `files.replace` operation".to_owned()));
     };
     let Some(replacement) = args.replace.as_deref() else {
         return Err(OperationError::Type(
             "Missing argument `replace` required in `files.replace` operation".to_owned(),
         ));
     };
-    let existing = find_in_file(
-        plan,
-        &args.path,
-        text,
-        args.interpolate_variables,
-        args.extended_regex,
-    )?;
+    let existing = find_in_file(plan, &args.path, text, args.interpolate_variables, args.extended_regex)?;
     // A missing file is edited anyway: an earlier operation may create it.
     if existing.is_some_and(|lines| lines.is_empty()) {
         plan.noop(format!("string \"{text}\" does not exist in {}", args.path));
@@ -632,9 +560,7 @@ fn format_marker(template: &str, mark: &str) -> Result<String, OperationError> {
             formatted.push_str(mark);
             rest = after;
         } else {
-            return Err(OperationError::Value(format!(
-                "invalid block marker `{template}`: only `{{mark}}` may be used"
-            )));
+            return Err(OperationError::Value(format!("invalid block marker `{template}`: only `{{mark}}` may be used")));
         }
     }
     formatted.push_str(rest);
@@ -653,9 +579,7 @@ struct BlockRewrite {
 impl BlockRewrite {
     fn new(args: &BlockArgs, file_exists: bool, temp_dir: &str, timestamp: &str) -> Self {
         let path = args.path.as_str();
-        let mut prepare = StringCommand::raw(format!(
-            "OUT=\"$(TMPDIR={temp_dir} mktemp -t pyinfra.XXXXXX)\" && "
-        ));
+        let mut prepare = StringCommand::raw(format!("OUT=\"$(TMPDIR={temp_dir} mktemp -t pyinfra.XXXXXX)\" && "));
         if file_exists {
             prepare = prepare
                 .text("MODE=\"$(stat -c %a")
@@ -681,11 +605,7 @@ impl BlockRewrite {
             .quoted(path)
             .text(" && chown \"$OWNER\"")
             .quoted(path)
-            .text(if file_exists {
-                " && chmod \"$MODE\""
-            } else {
-                ""
-            })
+            .text(if file_exists { " && chmod \"$MODE\"" } else { "" })
             .quoted(path);
         Self { prepare, finish }
     }
@@ -694,9 +614,7 @@ impl BlockRewrite {
 /// Checks the combination of `content`, `line`, `before` and `after` for adding a block.
 fn check_block_placement(args: &BlockArgs) -> Result<(), OperationError> {
     if args.content.as_ref().is_none_or(BlockContent::is_empty) {
-        return Err(OperationError::Value(
-            "'content' must be supplied when 'present' == True".to_owned(),
-        ));
+        return Err(OperationError::Value("'content' must be supplied when 'present' == True".to_owned()));
     }
     let has_line = args.line.as_deref().is_some_and(|line| !line.is_empty());
     if has_line && args.before == args.after {
@@ -715,10 +633,7 @@ fn check_block_placement(args: &BlockArgs) -> Result<(), OperationError> {
 /// `files.block`: ensures text between two marker lines is in a file, or is not.
 pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let marker = args.marker.as_deref().unwrap_or(MARKER_DEFAULT);
-    let begin_marker = format_marker(
-        marker,
-        args.begin.as_deref().unwrap_or(MARKER_BEGIN_DEFAULT),
-    )?;
+    let begin_marker = format_marker(marker, args.begin.as_deref().unwrap_or(MARKER_BEGIN_DEFAULT))?;
     let end_marker = format_marker(marker, args.end.as_deref().unwrap_or(MARKER_END_DEFAULT))?;
     let current = plan.fact(
         "files.Block",
@@ -730,53 +645,27 @@ pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
         ],
     )?;
     let current = string_lines(&current);
-    let temp_dir = plan
-        .temp_dir
-        .clone()
-        .unwrap_or_else(|| FIXTURE_TEMP_DIR.to_owned());
+    let temp_dir = plan.temp_dir.clone().unwrap_or_else(|| FIXTURE_TEMP_DIR.to_owned());
     let rewrite = BlockRewrite::new(args, current.is_some(), &temp_dir, &plan.timestamp);
 
     if !args.present {
-        remove_block(
-            &args.path,
-            plan,
-            current.as_deref(),
-            rewrite,
-            &begin_marker,
-            &end_marker,
-        );
+        remove_block(&args.path, plan, current.as_deref(), rewrite, &begin_marker, &end_marker);
         return Ok(());
     }
     check_block_placement(args)?;
-    let content = args
-        .content
-        .as_ref()
-        .map(BlockContent::lines)
-        .unwrap_or_default();
-    let with_markers = [
-        std::slice::from_ref(&begin_marker),
-        &content,
-        std::slice::from_ref(&end_marker),
-    ]
-    .concat()
-    .join("\n");
+    let content = args.content.as_ref().map(BlockContent::lines).unwrap_or_default();
+    let with_markers = [std::slice::from_ref(&begin_marker), &content, std::slice::from_ref(&end_marker)]
+        .concat()
+        .join("\n");
     let command = match current.as_deref() {
         None => add_block_at_edge(args, false, rewrite, &with_markers),
-        Some([]) if args.before == args.after => {
-            add_block_at_edge(args, true, rewrite, &with_markers)
-        }
+        Some([]) if args.before == args.after => add_block_at_edge(args, true, rewrite, &with_markers),
         Some([]) => add_block_at_line(args, rewrite, &with_markers),
         Some(existing) if existing == content.as_slice() => {
             plan.noop("content already present");
             return Ok(());
         }
-        Some(_) => replace_block_content(
-            rewrite,
-            &args.path,
-            &content.join("\n"),
-            &begin_marker,
-            &end_marker,
-        ),
+        Some(_) => replace_block_content(rewrite, &args.path, &content.join("\n"), &begin_marker, &end_marker),
     };
     plan.push(command);
     Ok(())
@@ -784,12 +673,7 @@ pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
 
 /// The whole file (or nothing, when it is missing) with the block added at its start
 /// (`before`) or end, through a here-document.
-fn add_block_at_edge(
-    args: &BlockArgs,
-    file_exists: bool,
-    rewrite: BlockRewrite,
-    with_markers: &str,
-) -> StringCommand {
+fn add_block_at_edge(args: &BlockArgs, file_exists: bool, rewrite: BlockRewrite, with_markers: &str) -> StringCommand {
     let original = quoted_part(if file_exists { &args.path } else { "/dev/null" });
     let standard_input = CommandPart::Raw(" - ".to_owned());
     let (first, second) = if args.before {
@@ -797,17 +681,12 @@ fn add_block_at_edge(
     } else {
         (original, standard_input)
     };
-    let mut command = StringCommand::new()
-        .nested(rewrite.prepare)
-        .text("(")
-        .text("awk '{{print}}'");
+    let mut command = StringCommand::new().nested(rewrite.prepare).text("(").text("awk '{{print}}'");
     command.push(first);
     command.push(second);
     command
         .text("> \"$OUT\"")
-        .text(format!(
-            "<<'{HERE_DOCUMENT_END}'\n{with_markers}\n{HERE_DOCUMENT_END}\n"
-        ))
+        .text(format!("<<'{HERE_DOCUMENT_END}'\n{with_markers}\n{HERE_DOCUMENT_END}\n"))
         .text(")")
         .nested(rewrite.finish)
 }
@@ -820,10 +699,7 @@ fn quoted_part(text: &str) -> CommandPart {
 /// The block inserted before or after the first line matching `line` (at the end
 /// when none matches).
 fn add_block_at_line(args: &BlockArgs, rewrite: BlockRewrite, with_markers: &str) -> StringCommand {
-    let pattern = whole_line_pattern(
-        args.line.as_deref().unwrap_or_default(),
-        args.escape_regex_characters,
-    );
+    let pattern = whole_line_pattern(args.line.as_deref().unwrap_or_default(), args.escape_regex_characters);
     let print_before = if args.before { "{ print }" } else { "" };
     let print_after = if args.after { "{ print }" } else { "" };
     let program = format!(
@@ -840,13 +716,7 @@ fn add_block_at_line(args: &BlockArgs, rewrite: BlockRewrite, with_markers: &str
 }
 
 /// The lines between the existing markers replaced by `content`.
-fn replace_block_content(
-    rewrite: BlockRewrite,
-    path: &str,
-    content: &str,
-    begin_marker: &str,
-    end_marker: &str,
-) -> StringCommand {
+fn replace_block_content(rewrite: BlockRewrite, path: &str, content: &str, begin_marker: &str, end_marker: &str) -> StringCommand {
     // The doubled braces of `BEGIN` reach awk as pyinfra sends them (awk reads them as
     // nested actions).
     let program = format!(
@@ -863,20 +733,12 @@ fn replace_block_content(
 }
 
 /// Deletes the markers and everything between them, when they are there.
-fn remove_block(
-    path: &str,
-    plan: &mut Plan<'_>,
-    current: Option<&[String]>,
-    rewrite: BlockRewrite,
-    begin_marker: &str,
-    end_marker: &str,
-) {
+fn remove_block(path: &str, plan: &mut Plan<'_>, current: Option<&[String]>, rewrite: BlockRewrite, begin_marker: &str, end_marker: &str) {
     match current {
         None => plan.noop("no remove required: file did not exist"),
         Some([]) => plan.noop("no remove required: markers not found"),
         Some(_) => {
-            let program =
-                StringCommand::raw(format!("awk '/{begin_marker}/,/{end_marker}/ {{next}} 1'"));
+            let program = StringCommand::raw(format!("awk '/{begin_marker}/,/{end_marker}/ {{next}} 1'"));
             let command = StringCommand::new()
                 .nested(rewrite.prepare)
                 .nested(program)
@@ -907,14 +769,8 @@ pub(crate) mod test_support {
 
     impl TableFacts {
         /// Adds the value of fact `name` read with `arguments`.
-        pub(crate) fn with(
-            mut self,
-            name: &str,
-            arguments: &[(&str, Value)],
-            value: Value,
-        ) -> Self {
-            self.0
-                .insert(oxinfra_facts::registry::key(name, arguments), value);
+        pub(crate) fn with(mut self, name: &str, arguments: &[(&str, Value)], value: Value) -> Self {
+            self.0.insert(oxinfra_facts::registry::key(name, arguments), value);
             self
         }
 
@@ -945,10 +801,7 @@ pub(crate) mod test_support {
 
     impl LocalFiles for MemoryFiles {
         fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-            self.0
-                .get(path)
-                .cloned()
-                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+            self.0.get(path).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
         }
 
         fn is_file(&self, path: &Path) -> bool {
@@ -1003,11 +856,7 @@ pub(crate) mod test_support {
         let arguments: A = parse_arguments("test", arguments.as_object().unwrap_or(&Map::new()))?;
         let mut plan = Plan::new(facts, files, PathBuf::from("/"), "ts".to_owned());
         operation(&arguments, &mut plan)?;
-        let commands = plan
-            .commands
-            .iter()
-            .map(oxinfra_core::Command::display)
-            .collect();
+        let commands = plan.commands.iter().map(oxinfra_core::Command::display).collect();
         Ok((commands, plan.noop_reason))
     }
 }
@@ -1023,12 +872,7 @@ mod tests {
     fn block_facts(value: Value) -> TableFacts {
         TableFacts::default().with(
             "files.Block",
-            &[
-                ("path", json!("/f")),
-                ("marker", Value::Null),
-                ("begin", Value::Null),
-                ("end", Value::Null),
-            ],
+            &[("path", json!("/f")), ("marker", Value::Null), ("begin", Value::Null), ("end", Value::Null)],
             value,
         )
     }
@@ -1036,11 +880,7 @@ mod tests {
     #[test]
     fn line_removal_deletes_matching_lines_case_insensitively() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*a/b.*$", json!(["xa/bx"]));
-        let (commands, _) = run(
-            line,
-            &json!({"path": "/f", "line": "a/b", "present": false, "flags": ["i"]}),
-            &mut facts,
-        )?;
+        let (commands, _) = run(line, &json!({"path": "/f", "line": "a/b", "present": false, "flags": ["i"]}), &mut facts)?;
         assert_eq!(commands, ["sed -i.ts '/^.*a\\/b.*$/Id' /f && rm -f /f.ts"]);
         Ok(())
     }
@@ -1048,17 +888,12 @@ mod tests {
     #[test]
     fn line_absent_and_unwanted_does_nothing() {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*x.*$", Value::Null);
-        let outcome = run(
-            line,
-            &json!({"path": "/f", "line": "x", "present": false}),
-            &mut facts,
-        );
+        let outcome = run(line, &json!({"path": "/f", "line": "x", "present": false}), &mut facts);
         assert_eq!(outcome, Ok((vec![], None)));
     }
 
     #[test]
-    fn line_appended_after_a_newline_in_double_quotes_when_interpolating()
-    -> Result<(), OperationError> {
+    fn line_appended_after_a_newline_in_double_quotes_when_interpolating() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().with(
             "files.FindInFile",
             &[
@@ -1071,18 +906,14 @@ mod tests {
         );
         let arguments = json!({"path": "/f", "line": "$HOME", "interpolate_variables": true, "ensure_newline": true});
         let (commands, _) = run(line, &arguments, &mut facts)?;
-        assert_eq!(
-            commands,
-            ["( [ $(tail -c1 /f | wc -l) -eq 0 ] && echo ; echo \"$HOME\" ) >> /f"]
-        );
+        assert_eq!(commands, ["( [ $(tail -c1 /f | wc -l) -eq 0 ] && echo ; echo \"$HOME\" ) >> /f"]);
         Ok(())
     }
 
     #[test]
     fn line_replacement_escapes_slashes_and_ampersands() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().find_in_file("/f", "^.*key.*$", json!(["key=1"]));
-        let arguments =
-            json!({"path": "/f", "line": "key", "replace": "key=a/b&c", "backup": true});
+        let arguments = json!({"path": "/f", "line": "key", "replace": "key=a/b&c", "backup": true});
         let (commands, _) = run(line, &arguments, &mut facts)?;
         assert_eq!(commands, ["sed -i.ts 's/^.*key.*$/key=a\\/b\\&c/' /f"]);
         Ok(())
@@ -1108,63 +939,37 @@ mod tests {
     }
 
     #[test]
-    fn replace_accepts_the_old_match_argument_and_edits_missing_files() -> Result<(), OperationError>
-    {
+    fn replace_accepts_the_old_match_argument_and_edits_missing_files() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().find_in_file("/f", "old", Value::Null);
-        let (commands, _) = run(
-            replace,
-            &json!({"path": "/f", "match": "old", "replace": 5}),
-            &mut facts,
-        )?;
+        let (commands, _) = run(replace, &json!({"path": "/f", "match": "old", "replace": 5}), &mut facts)?;
         assert_eq!(commands, ["sed -i.ts 's/old/5/' /f && rm -f /f.ts"]);
         Ok(())
     }
 
     #[test]
     fn replace_requires_text() {
-        let outcome = run(
-            replace,
-            &json!({"path": "/f", "replace": "x"}),
-            &mut TableFacts::default(),
-        );
+        let outcome = run(replace, &json!({"path": "/f", "replace": "x"}), &mut TableFacts::default());
         assert_eq!(
             outcome,
-            Err(OperationError::Type(
-                "Missing argument `text` required in `files.replace` operation".to_owned()
-            ))
+            Err(OperationError::Type("Missing argument `text` required in `files.replace` operation".to_owned()))
         );
     }
 
     #[test]
     fn block_markers_are_formatted_from_the_template() {
-        assert_eq!(
-            format_marker("<!-- {mark} -->", "BEGIN"),
-            Ok("<!-- BEGIN -->".to_owned())
-        );
-        assert_eq!(
-            format_marker("{{x}} {mark}", "END"),
-            Ok("{x} END".to_owned())
-        );
+        assert_eq!(format_marker("<!-- {mark} -->", "BEGIN"), Ok("<!-- BEGIN -->".to_owned()));
+        assert_eq!(format_marker("{{x}} {mark}", "END"), Ok("{x} END".to_owned()));
         assert!(format_marker("{other}", "END").is_err());
     }
 
     #[test]
     fn block_prepended_to_a_file_without_markers() -> Result<(), OperationError> {
         let mut facts = block_facts(json!([]));
-        let arguments =
-            json!({"path": "/f", "content": "x", "before": true, "after": true, "backup": true});
+        let arguments = json!({"path": "/f", "content": "x", "before": true, "after": true, "backup": true});
         let (commands, _) = run(block, &arguments, &mut facts)?;
         assert_eq!(commands.len(), 1);
-        assert!(
-            commands[0].starts_with("cp /f /f.ts && OUT="),
-            "{}",
-            commands[0]
-        );
-        assert!(
-            commands[0].contains("awk '{{print}}'  -  /f > \"$OUT\""),
-            "{}",
-            commands[0]
-        );
+        assert!(commands[0].starts_with("cp /f /f.ts && OUT="), "{}", commands[0]);
+        assert!(commands[0].contains("awk '{{print}}'  -  /f > \"$OUT\""), "{}", commands[0]);
         Ok(())
     }
 
@@ -1174,20 +979,14 @@ mod tests {
         let outcome = run(block, &json!({"path": "/f", "content": []}), &mut facts);
         assert_eq!(
             outcome,
-            Err(OperationError::Value(
-                "'content' must be supplied when 'present' == True".to_owned()
-            ))
+            Err(OperationError::Value("'content' must be supplied when 'present' == True".to_owned()))
         );
     }
 
     #[test]
     fn block_with_line_needs_exactly_one_side() {
         let mut facts = block_facts(json!([]));
-        let outcome = run(
-            block,
-            &json!({"path": "/f", "content": "x", "line": "y"}),
-            &mut facts,
-        );
+        let outcome = run(block, &json!({"path": "/f", "content": "x", "line": "y"}), &mut facts);
         assert_eq!(
             outcome,
             Err(OperationError::Value(

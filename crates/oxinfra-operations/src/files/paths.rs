@@ -18,9 +18,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::util::{
-    ChownFlags, DateTime, Mode, ModeArg, TimeField, backup_path, chmod, chown, field, fnmatch, hex,
-    owner_differs, permission_digits, posix_basename, posix_dirname, posix_join, temp_filename_in,
-    touch, truthy, unix_path_join, validate_path, wants_owner,
+    ChownFlags, DateTime, Mode, ModeArg, TimeField, backup_path, chmod, chown, field, fnmatch, hex, owner_differs, permission_digits, posix_basename,
+    posix_dirname, posix_join, temp_filename_in, touch, truthy, unix_path_join, validate_path, wants_owner,
 };
 use crate::plan::{FileDiff, OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
@@ -211,11 +210,7 @@ fn local_checksum(fact: &str, content: &[u8]) -> String {
 }
 
 /// pyinfra's `_file_equal`: the first checksum the host reports decides.
-fn local_equals_remote(
-    plan: &mut Plan<'_>,
-    local: Option<&[u8]>,
-    remote_path: &str,
-) -> Result<bool, OperationError> {
+fn local_equals_remote(plan: &mut Plan<'_>, local: Option<&[u8]>, remote_path: &str) -> Result<bool, OperationError> {
     let Some(content) = local else {
         return Ok(false);
     };
@@ -229,11 +224,7 @@ fn local_equals_remote(
 }
 
 /// pyinfra's `_remote_file_equal`: the first checksum the host reports for both decides.
-fn remote_files_equal(
-    plan: &mut Plan<'_>,
-    left: &str,
-    right: &str,
-) -> Result<bool, OperationError> {
+fn remote_files_equal(plan: &mut Plan<'_>, left: &str, right: &str) -> Result<bool, OperationError> {
     for fact in CHECKSUM_FACTS {
         let (left_sum, right_sum) = (path_fact(plan, fact, left)?, path_fact(plan, fact, right)?);
         if truthy(&left_sum) && truthy(&right_sum) {
@@ -251,23 +242,20 @@ fn local_permissions(plan: &Plan<'_>, path: &Path) -> Result<ModeArg, OperationE
 
 /// `os.stat` of a local path; failing as Python's `OSError`.
 fn local_metadata(plan: &Plan<'_>, path: &Path) -> Result<LocalMetadata, OperationError> {
-    plan.local_files.metadata(path).map_err(|error| {
-        OperationError::LocalFile(format!("cannot stat `{}`: {error}", path.display()))
-    })
+    plan.local_files
+        .metadata(path)
+        .map_err(|error| OperationError::LocalFile(format!("cannot stat `{}`: {error}", path.display())))
 }
 
 /// A mode argument Python finds true (`dir_mode or mode or ...`).
 fn given_mode(mode: Option<&ModeArg>) -> Option<&ModeArg> {
-    mode.filter(|mode| {
-        !matches!(mode, ModeArg::Bool(false) | ModeArg::Int(0))
-            && *mode != &ModeArg::Text(String::new())
-    })
+    mode.filter(|mode| !matches!(mode, ModeArg::Bool(false) | ModeArg::Int(0)) && *mode != &ModeArg::Text(String::new()))
 }
 
 fn read_local(plan: &Plan<'_>, path: &Path) -> Result<Vec<u8>, OperationError> {
-    plan.local_files.read(path).map_err(|error| {
-        OperationError::Operation(format!("cannot read `{}`: {error}", path.display()))
-    })
+    plan.local_files
+        .read(path)
+        .map_err(|error| OperationError::Operation(format!("cannot read `{}`: {error}", path.display())))
 }
 
 fn resolve_local(plan: &Plan<'_>, path: &str, add_deploy_dir: bool) -> PathBuf {
@@ -330,10 +318,7 @@ fn download(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), O
     let mode = Mode::parse(args.mode.as_ref())?;
     let info = file_fact(plan, &args.dest)?;
     if info == Value::Bool(false) {
-        return Err(OperationError::Operation(format!(
-            "Destination {} already exists and is not a file",
-            args.dest
-        )));
+        return Err(OperationError::Operation(format!("Destination {} already exists and is not a file", args.dest)));
     }
     let wanted = info.is_null() || download_is_stale(&args, &info, plan)? || args.force;
     if wanted {
@@ -344,18 +329,11 @@ fn download(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), O
 }
 
 /// Whether an existing download is too old or has the wrong checksum.
-fn download_is_stale(
-    args: &DownloadArgs,
-    info: &Value,
-    plan: &mut Plan<'_>,
-) -> Result<bool, OperationError> {
+fn download_is_stale(args: &DownloadArgs, info: &Value, plan: &mut Plan<'_>) -> Result<bool, OperationError> {
     let mut stale = false;
     if let Some(cache_time) = args.cache_time.filter(|seconds| *seconds != 0) {
         let now = plan.fact("server.Date", &[])?;
-        let now = now
-            .as_str()
-            .and_then(DateTime::parse_iso)
-            .ok_or_else(|| bad_fact("server.Date", &now))?;
+        let now = now.as_str().and_then(DateTime::parse_iso).ok_or_else(|| bad_fact("server.Date", &now))?;
         // Wall-clock readings in the host's zone, as pyinfra drops the zone of both;
         // 128 bits so that huge cache times saturate as pyinfra's `OverflowError` path.
         let threshold = i128::from(now.wall_micros()) - i128::from(cache_time) * 1_000_000;
@@ -380,11 +358,7 @@ fn bad_fact(name: &str, value: &Value) -> OperationError {
     OperationError::Operation(format!("fact `{name}` has an unexpected value: `{value}`"))
 }
 
-fn push_download(
-    args: &DownloadArgs,
-    mode: Option<&Mode>,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn push_download(args: &DownloadArgs, mode: Option<&Mode>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let temp = match &args.temp_dir {
         Some(directory) => temp_filename_in(directory, &args.dest),
         None => plan.temp_filename(&args.dest),
@@ -395,38 +369,19 @@ fn push_download(
     } else if truthy(&plan.fact("server.Which", &[("command", json!("wget"))])?) {
         plan.push(wget);
     } else {
-        plan.push(
-            StringCommand::raw("(")
-                .nested(curl)
-                .text(") || (")
-                .nested(wget)
-                .text(")"),
-        );
+        plan.push(StringCommand::raw("(").nested(curl).text(") || (").nested(wget).text(")"));
     }
     plan.push(StringCommand::raw("mv").quoted(temp).quoted(&args.dest));
     if wants_owner(args.user.as_deref(), args.group.as_deref()) {
-        plan.push(chown(
-            &args.dest,
-            args.user.as_deref(),
-            args.group.as_deref(),
-            ChownFlags::default(),
-        )?);
+        plan.push(chown(&args.dest, args.user.as_deref(), args.group.as_deref(), ChownFlags::default())?);
     }
     if let Some(mode) = mode {
         plan.push(chmod(&args.dest, mode, false));
     }
     let checks = [
         (&args.sha1sum, &["sha1sum", "shasum", "sha1"][..], "SHA1"),
-        (
-            &args.sha256sum,
-            &["sha256sum", "shasum -a 256", "sha256"][..],
-            "SHA256",
-        ),
-        (
-            &args.sha384sum,
-            &["sha384sum", "shasum -a 384"][..],
-            "SHA384",
-        ),
+        (&args.sha256sum, &["sha256sum", "shasum -a 256", "sha256"][..], "SHA256"),
+        (&args.sha384sum, &["sha384sum", "shasum -a 384"][..], "SHA384"),
         (&args.md5sum, &["md5sum", "md5"][..], "MD5"),
     ];
     for (sum, programs, label) in checks {
@@ -449,10 +404,7 @@ fn fetch_commands(args: &DownloadArgs, temp: &str) -> (StringCommand, StringComm
     }
     if let Some(proxy) = args.proxy.as_deref().filter(|proxy| !proxy.is_empty()) {
         curl_options = curl_options.text("--proxy").quoted(proxy);
-        wget_options = wget_options
-            .text("-e use_proxy=yes")
-            .text("-e")
-            .quoted(format!("http_proxy={proxy}"));
+        wget_options = wget_options.text("-e use_proxy=yes").text("-e").quoted(format!("http_proxy={proxy}"));
     }
     if args.insecure {
         curl_options = curl_options.text("--insecure");
@@ -463,18 +415,11 @@ fn fetch_commands(args: &DownloadArgs, temp: &str) -> (StringCommand, StringComm
         wget_options = wget_options.nested(StringCommand::raw("--limit-rate").quoted(rate));
     }
     for (name, value) in args.headers.iter().flatten() {
-        let header = StringCommand::raw("--header").quoted(format!(
-            "{name}: {}",
-            oxinfra_core::pyrepr::python_str(value)
-        ));
+        let header = StringCommand::raw("--header").quoted(format!("{name}: {}", oxinfra_core::pyrepr::python_str(value)));
         curl_options = curl_options.nested(header.clone());
         wget_options = wget_options.nested(header);
     }
-    let curl = StringCommand::raw("curl")
-        .nested(curl_options)
-        .quoted(&args.src)
-        .text("-o")
-        .quoted(temp);
+    let curl = StringCommand::raw("curl").nested(curl_options).quoted(&args.src).text("-o").quoted(temp);
     let wget = StringCommand::raw("wget")
         .nested(wget_options)
         .quoted(&args.src)
@@ -487,9 +432,7 @@ fn fetch_commands(args: &DownloadArgs, temp: &str) -> (StringCommand, StringComm
 }
 
 fn option_pair(name: &str, value: &Value) -> StringCommand {
-    StringCommand::new()
-        .quoted(name)
-        .quoted(oxinfra_core::pyrepr::python_str(value))
+    StringCommand::new().quoted(name).quoted(oxinfra_core::pyrepr::python_str(value))
 }
 
 /// `(( <sum> dest 2> /dev/null || <fallback> dest ) | grep <sum> ) || ( echo ... && exit 1 )`.
@@ -513,12 +456,7 @@ fn checksum_check(dest: &str, programs: &[&str], sum: &str, label: &str) -> Stri
 }
 
 /// Keeps an existing download but still applies a changed owner or mode.
-fn reconcile_download(
-    args: &DownloadArgs,
-    mode: Option<&Mode>,
-    info: &Value,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn reconcile_download(args: &DownloadArgs, mode: Option<&Mode>, info: &Value, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
     let mut changed = false;
     if owner_differs(info, user, group) {
@@ -580,32 +518,16 @@ struct LocalTree {
 fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: SyncArgs = parse_arguments("files.sync", arguments)?;
     // `pathlib` spelling: no trailing `/`, no `.` parts.
-    let source: PathBuf = resolve_local(plan, &args.src, args.add_deploy_dir)
-        .components()
-        .collect();
+    let source: PathBuf = resolve_local(plan, &args.src, args.add_deploy_dir).components().collect();
     if !plan.local_files.is_dir(&source) {
-        return Err(OperationError::LocalFile(format!(
-            "No such directory: {}",
-            args.src
-        )));
+        return Err(OperationError::LocalFile(format!("No such directory: {}", args.src)));
     }
-    let exclude = args
-        .exclude
-        .clone()
-        .map(OneOrMany::into_vec)
-        .unwrap_or_default();
-    let exclude_dir = args
-        .exclude_dir
-        .clone()
-        .map(OneOrMany::into_vec)
-        .unwrap_or_default();
+    let exclude = args.exclude.clone().map(OneOrMany::into_vec).unwrap_or_default();
+    let exclude_dir = args.exclude_dir.clone().map(OneOrMany::into_vec).unwrap_or_default();
     let tree = walk_local(plan, &source, &args.dest, &exclude, &exclude_dir)?;
 
     let link = link_fact(plan, &args.dest)?;
-    let root = field(&link, "link_target")
-        .filter(|_| truthy(&link))
-        .unwrap_or(&args.dest)
-        .to_owned();
+    let root = field(&link, "link_target").filter(|_| truthy(&link)).unwrap_or(&args.dest).to_owned();
     let root_mode = match synced_mode(&args, true) {
         Some(mode) => mode.clone(),
         None => local_permissions(plan, &source)?,
@@ -650,11 +572,7 @@ fn sync(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
 
 /// The mode the arguments give a synced directory (`dir_mode or mode`) or file (`mode`).
 fn synced_mode(args: &SyncArgs, is_directory: bool) -> Option<&ModeArg> {
-    let directory_mode = if is_directory {
-        given_mode(args.dir_mode.as_ref())
-    } else {
-        None
-    };
+    let directory_mode = if is_directory { given_mode(args.dir_mode.as_ref()) } else { None };
     directory_mode.or_else(|| given_mode(args.mode.as_ref()))
 }
 
@@ -662,40 +580,26 @@ fn synced_mode(args: &SyncArgs, is_directory: bool) -> Option<&ModeArg> {
 /// followlinks=False)`: a folder, then each kept subfolder's walk in turn. Excluded
 /// folders are left before being entered, excluded files skipped; links (to files or
 /// folders) are collected as links and never followed.
-fn walk_local(
-    plan: &Plan<'_>,
-    source: &Path,
-    dest: &str,
-    exclude: &[String],
-    exclude_dir: &[String],
-) -> Result<LocalTree, OperationError> {
+fn walk_local(plan: &Plan<'_>, source: &Path, dest: &str, exclude: &[String], exclude_dir: &[String]) -> Result<LocalTree, OperationError> {
     let local_files = plan.local_files;
     let remote_path = |relative: &str, name: &str| {
-        let parts: Vec<&str> = [dest, relative, name]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect();
+        let parts: Vec<&str> = [dest, relative, name].into_iter().filter(|part| !part.is_empty()).collect();
         unix_path_join(&parts)
     };
     let mut tree = LocalTree::default();
     let mut pending = vec![source.to_path_buf()];
     while let Some(folder) = pending.pop() {
         let relative = posix_relative(source, &folder);
-        let entries = local_files.read_dir(&folder).map_err(|error| {
-            OperationError::LocalFile(format!("cannot list `{}`: {error}", folder.display()))
-        })?;
+        let entries = local_files
+            .read_dir(&folder)
+            .map_err(|error| OperationError::LocalFile(format!("cannot list `{}`: {error}", folder.display())))?;
         // `os.walk` puts what is a folder, links followed, in `dirnames`.
-        let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) = entries
-            .into_iter()
-            .partition(|entry| local_files.is_dir(entry));
+        let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) = entries.into_iter().partition(|entry| local_files.is_dir(entry));
         let mut kept = Vec::new();
         for child in folders {
             let name = file_name(&child);
             let child_relative = posix_relative(source, &child);
-            if exclude_dir
-                .iter()
-                .any(|pattern| fnmatch(&child_relative, pattern))
-            {
+            if exclude_dir.iter().any(|pattern| fnmatch(&child_relative, pattern)) {
                 continue;
             }
             if local_files.is_symlink(&child) {
@@ -709,10 +613,7 @@ fn walk_local(
             tree.directories.push((relative.clone(), folder.clone()));
         }
         for file in files {
-            if exclude
-                .iter()
-                .any(|pattern| fnmatch(&file.to_string_lossy(), pattern))
-            {
+            if exclude.iter().any(|pattern| fnmatch(&file.to_string_lossy(), pattern)) {
                 continue;
             }
             let remote = remote_path(&relative, &file_name(&file));
@@ -730,44 +631,27 @@ fn walk_local(
 /// `path` relative to `base`, `/`-separated; empty for `base` itself.
 fn posix_relative(base: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(base).unwrap_or(path);
-    let parts: Vec<String> = relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let parts: Vec<String> = relative.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect();
     parts.join("/")
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// `os.readlink`: the target of a local link as written.
 fn read_link(plan: &Plan<'_>, path: &Path) -> Result<String, OperationError> {
-    let target = plan.local_files.read_link(path).map_err(|error| {
-        OperationError::LocalFile(format!("cannot read link `{}`: {error}", path.display()))
-    })?;
+    let target = plan
+        .local_files
+        .read_link(path)
+        .map_err(|error| OperationError::LocalFile(format!("cannot read link `{}`: {error}", path.display())))?;
     Ok(target.to_string_lossy().into_owned())
 }
 
 /// Removes files and links under `dest` that the sync did not write.
-fn delete_extra(
-    args: &SyncArgs,
-    tree: &LocalTree,
-    exclude: &[String],
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
-    let wanted_files: BTreeSet<&str> = tree
-        .files
-        .iter()
-        .map(|(_, remote)| remote.as_str())
-        .collect();
-    let wanted_links: BTreeSet<&str> = tree
-        .links
-        .iter()
-        .map(|(remote, _)| remote.as_str())
-        .collect();
+fn delete_extra(args: &SyncArgs, tree: &LocalTree, exclude: &[String], plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    let wanted_files: BTreeSet<&str> = tree.files.iter().map(|(_, remote)| remote.as_str()).collect();
+    let wanted_links: BTreeSet<&str> = tree.links.iter().map(|(remote, _)| remote.as_str()).collect();
     let excluded = |path: &str| exclude.iter().any(|pattern| fnmatch(path, pattern));
     for path in extra_paths(plan, "files.FindFiles", &args.dest, &wanted_files)? {
         if !excluded(&path) {
@@ -789,12 +673,7 @@ fn delete_extra(
 }
 
 /// The paths a `find` fact lists under `dest` that are not `wanted`, in fact order.
-fn extra_paths(
-    plan: &mut Plan<'_>,
-    fact: &str,
-    dest: &str,
-    wanted: &BTreeSet<&str>,
-) -> Result<Vec<String>, OperationError> {
+fn extra_paths(plan: &mut Plan<'_>, fact: &str, dest: &str, wanted: &BTreeSet<&str>) -> Result<Vec<String>, OperationError> {
     let none = Value::Null;
     let arguments = [
         ("path", json!(dest)),
@@ -811,15 +690,8 @@ fn extra_paths(
     ];
     let found = plan.fact(fact, &arguments)?;
     let mut seen = BTreeSet::new();
-    let paths = found
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    Ok(paths
-        .filter(|path| !wanted.contains(path) && seen.insert(*path))
-        .map(str::to_owned)
-        .collect())
+    let paths = found.as_array().into_iter().flatten().filter_map(Value::as_str);
+    Ok(paths.filter(|path| !wanted.contains(path) && seen.insert(*path)).map(str::to_owned).collect())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -849,10 +721,7 @@ fn get(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Operat
     let args: GetArgs = parse_arguments("files.get", arguments)?;
     let dest = resolve_local(plan, &args.dest, args.add_deploy_dir);
     let remote = file_fact(plan, &args.src)?;
-    let wanted = if !truthy(&remote)
-        || args.force
-        || !(plan.local_files.is_file(&dest) || plan.local_files.is_dir(&dest))
-    {
+    let wanted = if !truthy(&remote) || args.force || !(plan.local_files.is_file(&dest) || plan.local_files.is_dir(&dest)) {
         true
     } else {
         let local = read_local(plan, &dest)?;
@@ -865,10 +734,7 @@ fn get(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Operat
             create_local_dir: args.create_local_dir,
         });
     } else {
-        plan.noop(format!(
-            "file {} has already been downloaded",
-            dest.display()
-        ));
+        plan.noop(format!("file {} has already been downloaded", dest.display()));
     }
     Ok(())
 }
@@ -971,9 +837,7 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let local = local_source(args, plan)?;
     let mode = match &args.mode {
         Some(ModeArg::Bool(true)) => match &local.path {
-            Some(path) if plan.local_files.is_file(path) => {
-                Mode::parse(Some(&local_permissions(plan, path)?))?
-            }
+            Some(path) if plan.local_files.is_file(path) => Mode::parse(Some(&local_permissions(plan, path)?))?,
             _ => None,
         },
         other => Mode::parse(other.as_ref())?,
@@ -986,13 +850,7 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
                 "When `src` is a file-like object, `dest` must be a full file path, not a directory".to_owned(),
             ));
         };
-        dest = unix_path_join(&[
-            &dest,
-            &path
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ]);
+        dest = unix_path_join(&[&dest, &path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()]);
         remote = file_fact(plan, &dest)?;
     }
     if args.create_remote_dir {
@@ -1004,11 +862,7 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     } else if !local_equals_remote(plan, local.content.as_deref(), &dest)? {
         if plan.want_diff {
             let current = path_fact(plan, "files.FileContents", &dest)?;
-            let lines = current
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|line| line.as_str().unwrap_or_default());
+            let lines = current.as_array().into_iter().flatten().map(|line| line.as_str().unwrap_or_default());
             let before = lines.fold(String::new(), |text, line| text + line + "\n");
             record_diff(&dest, &local, Some(before), plan);
         }
@@ -1035,10 +889,7 @@ fn local_source(args: &PutArgs, plan: &Plan<'_>) -> Result<LocalSource, Operatio
     } else if args.assume_exists {
         None
     } else {
-        return Err(OperationError::LocalFile(format!(
-            "No such file: {}",
-            path.display()
-        )));
+        return Err(OperationError::LocalFile(format!("No such file: {}", path.display())));
     };
     Ok(LocalSource {
         upload: UploadSource::Path(path.clone()),
@@ -1052,11 +903,7 @@ fn record_diff(dest: &str, local: &LocalSource, before: Option<String>, plan: &m
     if !plan.want_diff {
         return;
     }
-    if let Some(after) = local
-        .content
-        .as_ref()
-        .and_then(|content| String::from_utf8(content.clone()).ok())
-    {
+    if let Some(after) = local.content.as_ref().and_then(|content| String::from_utf8(content.clone()).ok()) {
         plan.diffs.push(FileDiff {
             path: dest.to_owned(),
             before,
@@ -1065,33 +912,19 @@ fn record_diff(dest: &str, local: &LocalSource, before: Option<String>, plan: &m
     }
 }
 
-fn push_upload(
-    args: &PutArgs,
-    local: &LocalSource,
-    dest: &str,
-    mode: Option<&Mode>,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn push_upload(args: &PutArgs, local: &LocalSource, dest: &str, mode: Option<&Mode>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     plan.push_command(Command::Upload {
         source: local.upload.clone(),
         dest: dest.to_owned(),
     });
     if wants_owner(args.user.as_deref(), args.group.as_deref()) {
-        plan.push(chown(
-            dest,
-            args.user.as_deref(),
-            args.group.as_deref(),
-            ChownFlags::default(),
-        )?);
+        plan.push(chown(dest, args.user.as_deref(), args.group.as_deref(), ChownFlags::default())?);
     }
     if let Some(mode) = mode {
         plan.push(chmod(dest, mode, false));
     }
     // mtime before atime: setting mtime would otherwise undo the atime.
-    for (which, spec) in [
-        (TimeField::Modification, &args.mtime),
-        (TimeField::Access, &args.atime),
-    ] {
+    for (which, spec) in [(TimeField::Modification, &args.mtime), (TimeField::Access, &args.atime)] {
         if let Some(time) = wanted_time(which, spec.as_ref(), local, plan)? {
             plan.push(touch(dest, which, &time));
         }
@@ -1100,14 +933,7 @@ fn push_upload(
 }
 
 /// Applies mode, owner and times to an upload whose content already matches.
-fn update_uploaded(
-    args: &PutArgs,
-    local: &LocalSource,
-    dest: &str,
-    mode: Option<&Mode>,
-    remote: &Value,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn update_uploaded(args: &PutArgs, local: &LocalSource, dest: &str, mode: Option<&Mode>, remote: &Value, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mut changed = false;
     if let Some(mode) = mode.filter(|mode| !mode.matches(remote)) {
         plan.push(chmod(dest, mode, false));
@@ -1118,10 +944,7 @@ fn update_uploaded(
         plan.push(chown(dest, user, group, ChownFlags::default())?);
         changed = true;
     }
-    for (which, spec) in [
-        (TimeField::Modification, &args.mtime),
-        (TimeField::Access, &args.atime),
-    ] {
+    for (which, spec) in [(TimeField::Modification, &args.mtime), (TimeField::Access, &args.atime)] {
         let Some(time) = wanted_time(which, spec.as_ref(), local, plan)? else {
             continue;
         };
@@ -1146,18 +969,9 @@ fn fact_time(info: &Value, which: TimeField) -> Option<DateTime> {
 
 /// pyinfra's `_canonicalize_timespec`: the time an `atime`/`mtime` argument asks for,
 /// `None` when it asks for nothing. Naive times are in the host's zone.
-fn wanted_time(
-    which: TimeField,
-    spec: Option<&TimeSpec>,
-    local: &LocalSource,
-    plan: &mut Plan<'_>,
-) -> Result<Option<DateTime>, OperationError> {
+fn wanted_time(which: TimeField, spec: Option<&TimeSpec>, local: &LocalSource, plan: &mut Plan<'_>) -> Result<Option<DateTime>, OperationError> {
     let name = which.fact_field();
-    let bad = |shown: String| {
-        OperationError::Value(format!(
-            "`{name}` must be a date, a timestamp or a file on the host, not `{shown}`"
-        ))
-    };
+    let bad = |shown: String| OperationError::Value(format!("`{name}` must be a date, a timestamp or a file on the host, not `{shown}`"));
     match spec {
         None | Some(TimeSpec::Bool(false)) => Ok(None),
         Some(TimeSpec::Number(seconds)) if *seconds == 0.0 => Ok(None),
@@ -1173,31 +987,19 @@ fn wanted_time(
                 TimeField::Access => metadata.accessed,
                 TimeField::Modification => metadata.modified,
             };
-            DateTime::from_system_time(time)
-                .map(Some)
-                .ok_or_else(|| bad(format!("{time:?}")))
+            DateTime::from_system_time(time).map(Some).ok_or_else(|| bad(format!("{time:?}")))
         }
-        Some(TimeSpec::Number(seconds)) => DateTime::from_timestamp(*seconds)
-            .map(Some)
-            .ok_or_else(|| bad(seconds.to_string())),
+        Some(TimeSpec::Number(seconds)) => DateTime::from_timestamp(*seconds).map(Some).ok_or_else(|| bad(seconds.to_string())),
         Some(TimeSpec::Text(text)) => {
             if let Some(time) = DateTime::parse_iso(text) {
-                return Ok(Some(if time.is_naive() {
-                    time.with_offset(host_offset(plan)?)
-                } else {
-                    time
-                }));
+                return Ok(Some(if time.is_naive() { time.with_offset(host_offset(plan)?) } else { time }));
             }
             if let Ok(seconds) = text.trim().parse::<f64>() {
-                return DateTime::from_timestamp(seconds)
-                    .map(Some)
-                    .ok_or_else(|| bad(text.clone()));
+                return DateTime::from_timestamp(seconds).map(Some).ok_or_else(|| bad(text.clone()));
             }
             let reference = file_fact(plan, text)?;
             if truthy(&reference) {
-                fact_time(&reference, which)
-                    .map(Some)
-                    .ok_or_else(|| bad(text.clone()))
+                fact_time(&reference, which).map(Some).ok_or_else(|| bad(text.clone()))
             } else {
                 Err(bad(text.clone()))
             }
@@ -1208,21 +1010,13 @@ fn wanted_time(
 /// The host's UTC offset, from the `server.Date` fact (UTC when it has none).
 fn host_offset(plan: &mut Plan<'_>) -> Result<Option<i64>, OperationError> {
     let date = plan.fact("server.Date", &[])?;
-    let parsed = date
-        .as_str()
-        .and_then(DateTime::parse_iso)
-        .ok_or_else(|| bad_fact("server.Date", &date))?;
+    let parsed = date.as_str().and_then(DateTime::parse_iso).ok_or_else(|| bad_fact("server.Date", &date))?;
     Ok(Some(parsed.offset_seconds().unwrap_or_default()))
 }
 
 /// pyinfra's `_create_remote_dir`: ensures the folder of `remote_path` exists, without
 /// touching an existing one's owner or mode, and accepting a link to a folder.
-fn create_remote_dir(
-    remote_path: &str,
-    user: Option<&str>,
-    group: Option<&str>,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn create_remote_dir(remote_path: &str, user: Option<&str>, group: Option<&str>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let folder = posix_dirname(remote_path);
     if folder.is_empty() {
         return Ok(());
@@ -1254,31 +1048,19 @@ pub struct TransferArgs {
 fn move_(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: TransferArgs = parse_arguments("files.move", arguments)?;
     if file_fact(plan, &args.src)?.is_null() {
-        return Err(OperationError::Operation(format!(
-            "src {} does not exist",
-            args.src
-        )));
+        return Err(OperationError::Operation(format!("src {} does not exist", args.src)));
     }
     if !truthy(&directory_fact(plan, &args.dest)?) {
-        return Err(OperationError::Operation(format!(
-            "dest {} is not an existing directory",
-            args.dest
-        )));
+        return Err(OperationError::Operation(format!("dest {} is not an existing directory", args.dest)));
     }
     let target = posix_join(&args.dest, posix_basename(&args.src));
     if !file_fact(plan, &target)?.is_null() {
         if !args.overwrite {
-            return Err(OperationError::Operation(format!(
-                "dest {target} already exists and `overwrite` is unset"
-            )));
+            return Err(OperationError::Operation(format!("dest {target} already exists and `overwrite` is unset")));
         }
         plan.push(StringCommand::raw("rm").text("-rf").quoted(target));
     }
-    plan.push(
-        StringCommand::raw("mv")
-            .quoted(&args.src)
-            .quoted(&args.dest),
-    );
+    plan.push(StringCommand::raw("mv").quoted(&args.src).quoted(&args.dest));
     Ok(())
 }
 
@@ -1286,16 +1068,10 @@ fn copy(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
     let args: TransferArgs = parse_arguments("files.copy", arguments)?;
     let source_is_directory = truthy(&directory_fact(plan, &args.src)?);
     if !truthy(&file_fact(plan, &args.src)?) && !source_is_directory {
-        return Err(OperationError::Operation(format!(
-            "src {} does not exist",
-            args.src
-        )));
+        return Err(OperationError::Operation(format!("src {} does not exist", args.src)));
     }
     if !truthy(&directory_fact(plan, &args.dest)?) {
-        return Err(OperationError::Operation(format!(
-            "dest {} is not an existing directory",
-            args.dest
-        )));
+        return Err(OperationError::Operation(format!("dest {} is not an existing directory", args.dest)));
     }
     let target = posix_join(&args.dest, posix_basename(&args.src));
     if truthy(&file_fact(plan, &target)?) && !args.overwrite {
@@ -1303,16 +1079,10 @@ fn copy(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
             plan.noop(format!("{target} already exists"));
             return Ok(());
         }
-        return Err(OperationError::Operation(format!(
-            "{target} already exists and is different than src"
-        )));
+        return Err(OperationError::Operation(format!("{target} already exists and is different than src")));
     }
     let command = StringCommand::raw("cp -r");
-    let command = if args.overwrite {
-        command.text("-f")
-    } else {
-        command
-    };
+    let command = if args.overwrite { command.text("-f") } else { command };
     plan.push(command.quoted(&args.src).quoted(&args.dest));
     Ok(())
 }
@@ -1322,25 +1092,12 @@ fn copy(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
 
 /// pyinfra's `_raise_or_remove_invalid_path`: something else is at `path`; with `force`
 /// move it aside (or delete it), else fail.
-fn replace_invalid_path(
-    kind: &str,
-    path: &str,
-    force: bool,
-    force_backup: bool,
-    backup_dir: Option<&str>,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+fn replace_invalid_path(kind: &str, path: &str, force: bool, force_backup: bool, backup_dir: Option<&str>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     if !force {
-        return Err(OperationError::Operation(format!(
-            "{path} exists and is not a {kind}"
-        )));
+        return Err(OperationError::Operation(format!("{path} exists and is not a {kind}")));
     }
     if force_backup {
-        let backup = backup_path(
-            path,
-            &plan.timestamp,
-            backup_dir.filter(|directory| !directory.is_empty()),
-        );
+        let backup = backup_path(path, &plan.timestamp, backup_dir.filter(|directory| !directory.is_empty()));
         plan.push(StringCommand::raw("mv").quoted(path).quoted(backup));
     } else {
         plan.push(StringCommand::raw("rm").text("-rf").quoted(path));
@@ -1422,20 +1179,11 @@ fn link(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
 fn plan_link(args: &LinkArgs, path: &str, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let target = args.target.as_deref().filter(|target| !target.is_empty());
     if args.present && target.is_none() {
-        return Err(OperationError::Operation(
-            "If present is True target must be provided".to_owned(),
-        ));
+        return Err(OperationError::Operation("If present is True target must be provided".to_owned()));
     }
     let mut info = link_fact(plan, path)?;
     if info == Value::Bool(false) {
-        replace_invalid_path(
-            "link",
-            path,
-            args.force,
-            args.force_backup,
-            args.force_backup_dir.as_deref(),
-            plan,
-        )?;
+        replace_invalid_path("link", path, args.force, args.force_backup, args.force_backup_dir.as_deref(), plan)?;
         info = Value::Null;
     }
     let remove = StringCommand::raw("rm").text("-f").quoted(path);
@@ -1448,9 +1196,7 @@ fn plan_link(args: &LinkArgs, path: &str, plan: &mut Plan<'_>) -> Result<(), Ope
         }
         return Ok(());
     };
-    let add = StringCommand::raw(if args.symbolic { "ln -s" } else { "ln" })
-        .quoted(target)
-        .quoted(path);
+    let add = StringCommand::raw(if args.symbolic { "ln -s" } else { "ln" }).quoted(target).quoted(path);
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
     let link_owner = ChownFlags {
         recursive: false,
@@ -1541,14 +1287,7 @@ fn plan_file(args: &FileArgs, plan: &mut Plan<'_>) -> Result<(), OperationError>
     let mode = Mode::parse(args.mode.as_ref())?;
     let mut info = file_fact(plan, &path)?;
     if info == Value::Bool(false) {
-        replace_invalid_path(
-            "file",
-            &path,
-            args.force,
-            args.force_backup,
-            args.force_backup_dir.as_deref(),
-            plan,
-        )?;
+        replace_invalid_path("file", &path, args.force, args.force_backup, args.force_backup_dir.as_deref(), plan)?;
         info = Value::Null;
     }
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
@@ -1660,14 +1399,7 @@ fn plan_directory(args: &DirectoryArgs, plan: &mut Plan<'_>) -> Result<(), Opera
             plan.noop(format!("directory {path} already exists (as a link)"));
             return Ok(());
         }
-        replace_invalid_path(
-            "directory",
-            &path,
-            args.force,
-            args.force_backup,
-            args.force_backup_dir.as_deref(),
-            plan,
-        )?;
+        replace_invalid_path("directory", &path, args.force, args.force_backup, args.force_backup_dir.as_deref(), plan)?;
         info = Value::Null;
     }
     let (user, group) = (args.user.as_deref(), args.group.as_deref());
@@ -1730,22 +1462,13 @@ pub struct FlagsArgs {
 
 fn flags(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let args: FlagsArgs = parse_arguments("files.flags", arguments)?;
-    let wanted = args
-        .flags
-        .clone()
-        .map(OneOrMany::into_vec)
-        .unwrap_or_default();
+    let wanted = args.flags.clone().map(OneOrMany::into_vec).unwrap_or_default();
     if wanted.is_empty() {
         plan.noop(format!("no changes requested to flags for '{}'", args.path));
         return Ok(());
     }
     let current = path_fact(plan, "files.Flags", &args.path)?;
-    let current: BTreeSet<&str> = current
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let current: BTreeSet<&str> = current.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     let to_change: BTreeSet<&str> = wanted
         .iter()
         .map(String::as_str)
@@ -1753,24 +1476,12 @@ fn flags(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Oper
         .collect();
     if to_change.is_empty() {
         let state = if args.present { "set" } else { "clear" };
-        plan.noop(format!(
-            "'{}' already has '{}' {state}",
-            args.path,
-            wanted.join(",")
-        ));
+        plan.noop(format!("'{}' already has '{}' {state}", args.path, wanted.join(",")));
         return Ok(());
     }
     let prefix = if args.present { "" } else { "no" };
-    let changes = to_change
-        .iter()
-        .map(|flag| format!("{prefix}{flag}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    plan.push(
-        StringCommand::raw("chflags")
-            .quoted(changes)
-            .quoted(&args.path),
-    );
+    let changes = to_change.iter().map(|flag| format!("{prefix}{flag}")).collect::<Vec<_>>().join(",");
+    plan.push(StringCommand::raw("chflags").quoted(changes).quoted(&args.path));
     Ok(())
 }
 
@@ -1789,10 +1500,7 @@ mod tests {
 
     impl FactSource for Facts {
         fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
-            self.0
-                .get(&key.to_string())
-                .cloned()
-                .ok_or_else(|| Missing(key.clone()))
+            self.0.get(&key.to_string()).cloned().ok_or_else(|| Missing(key.clone()))
         }
     }
 
@@ -1818,8 +1526,7 @@ mod tests {
                 accessed: time,
                 modified: time,
             };
-            self.files
-                .insert(path.into(), (content.as_bytes().to_vec(), metadata));
+            self.files.insert(path.into(), (content.as_bytes().to_vec(), metadata));
             self
         }
 
@@ -1846,10 +1553,7 @@ mod tests {
         }
 
         fn is_dir(&self, path: &Path) -> bool {
-            path == Path::new("/")
-                || self
-                    .entries()
-                    .any(|entry| entry.starts_with(path) && entry != path)
+            path == Path::new("/") || self.entries().any(|entry| entry.starts_with(path) && entry != path)
         }
 
         fn is_symlink(&self, path: &Path) -> bool {
@@ -1857,10 +1561,7 @@ mod tests {
         }
 
         fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
-            self.links
-                .get(path)
-                .cloned()
-                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+            self.links.get(path).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
         }
 
         fn metadata(&self, path: &Path) -> io::Result<LocalMetadata> {
@@ -1911,44 +1612,22 @@ mod tests {
         }
     }
 
-    fn plan_with(
-        name: &str,
-        arguments: Value,
-        facts: &[(&str, Value)],
-        files: &[(&str, &str)],
-        want_diff: bool,
-    ) -> Planned {
-        let files = files
-            .iter()
-            .fold(Files::default(), |files, (path, content)| {
-                files.file(path, content)
-            });
+    fn plan_with(name: &str, arguments: Value, facts: &[(&str, Value)], files: &[(&str, &str)], want_diff: bool) -> Planned {
+        let files = files.iter().fold(Files::default(), |files, (path, content)| files.file(path, content));
         plan_against(name, arguments, facts, &files, want_diff)
     }
 
-    fn plan_against(
-        name: &str,
-        arguments: Value,
-        facts: &[(&str, Value)],
-        files: &Files,
-        want_diff: bool,
-    ) -> Planned {
-        let mut facts = Facts(
-            facts
-                .iter()
-                .map(|(key, value)| ((*key).to_owned(), value.clone()))
-                .collect(),
-        );
+    fn plan_against(name: &str, arguments: Value, facts: &[(&str, Value)], files: &Files, want_diff: bool) -> Planned {
+        let mut facts = Facts(facts.iter().map(|(key, value)| ((*key).to_owned(), value.clone())).collect());
         let mut plan = Plan::new(&mut facts, files, PathBuf::from("/deploy"), "ts".to_owned());
         plan.want_diff = want_diff;
         let Value::Object(arguments) = arguments else {
             return Planned::failed("arguments must be an object");
         };
         let operation = OPERATIONS.iter().find(|operation| operation.name == name);
-        let result = operation.map_or(
-            Err(OperationError::Value(format!("no {name}"))),
-            |operation| (operation.plan)(&arguments, &mut plan),
-        );
+        let result = operation.map_or(Err(OperationError::Value(format!("no {name}"))), |operation| {
+            (operation.plan)(&arguments, &mut plan)
+        });
         let uploads = plan
             .commands
             .iter()
@@ -1961,11 +1640,7 @@ mod tests {
             .commands
             .iter()
             .filter_map(|command| match command {
-                Command::Download {
-                    dest,
-                    create_local_dir,
-                    ..
-                } => Some((dest.clone(), *create_local_dir)),
+                Command::Download { dest, create_local_dir, .. } => Some((dest.clone(), *create_local_dir)),
                 _ => None,
             })
             .collect();
@@ -1986,18 +1661,9 @@ mod tests {
 
     #[test]
     fn put_memory_content_into_directory_is_type_error() {
-        let facts = [
-            ("files.File (path=/etc)", json!(false)),
-            ("files.Directory (path=/etc)", json!({"mode": 755})),
-        ];
-        let planned = plan_op(
-            "files.put",
-            json!({"src": {"content": "hello"}, "dest": "/etc"}),
-            &facts,
-        );
-        assert!(
-            matches!(planned.result, Err(OperationError::Type(message)) if message.contains("file-like object"))
-        );
+        let facts = [("files.File (path=/etc)", json!(false)), ("files.Directory (path=/etc)", json!({"mode": 755}))];
+        let planned = plan_op("files.put", json!({"src": {"content": "hello"}, "dest": "/etc"}), &facts);
+        assert!(matches!(planned.result, Err(OperationError::Type(message)) if message.contains("file-like object")));
     }
 
     #[test]
@@ -2007,20 +1673,10 @@ mod tests {
             ("files.Directory (path=/etc/motd)", json!(null)),
             ("files.Directory (path=/etc)", json!({"mode": 755})),
         ];
-        let planned = plan_op(
-            "files.put",
-            json!({"src": {"content": "hello"}, "dest": "/etc/motd", "mode": "0600"}),
-            &facts,
-        );
+        let planned = plan_op("files.put", json!({"src": {"content": "hello"}, "dest": "/etc/motd", "mode": "0600"}), &facts);
         assert_eq!(planned.result, Ok(()));
-        assert_eq!(
-            planned.uploads,
-            vec![UploadSource::Content(b"hello".to_vec())]
-        );
-        assert_eq!(
-            planned.commands,
-            vec!["upload /etc/motd", "chmod 600 /etc/motd"]
-        );
+        assert_eq!(planned.uploads, vec![UploadSource::Content(b"hello".to_vec())]);
+        assert_eq!(planned.commands, vec!["upload /etc/motd", "chmod 600 /etc/motd"]);
     }
 
     #[test]
@@ -2031,13 +1687,7 @@ mod tests {
             ("files.FileContents (path=/etc/motd)", json!(["old"])),
         ];
         let arguments = json!({"src": "motd", "dest": "/etc/motd", "create_remote_dir": false});
-        let planned = plan_with(
-            "files.put",
-            arguments,
-            &facts,
-            &[("/deploy/motd", "new\n")],
-            true,
-        );
+        let planned = plan_with("files.put", arguments, &facts, &[("/deploy/motd", "new\n")], true);
         assert_eq!(planned.result, Ok(()));
         let expected = FileDiff {
             path: "/etc/motd".into(),
@@ -2054,17 +1704,8 @@ mod tests {
             ("files.Directory (path=/x)", json!(null)),
             ("files.Directory (path=/)", json!(true)),
         ];
-        let planned = plan_with(
-            "files.put",
-            json!({"src": "/f", "dest": "/x", "mtime": 86400}),
-            &facts,
-            &[("/f", "")],
-            false,
-        );
-        assert_eq!(
-            planned.commands,
-            vec!["upload /x", "touch -m -d 1970-01-02T00:00:00Z /x"]
-        );
+        let planned = plan_with("files.put", json!({"src": "/f", "dest": "/x", "mtime": 86400}), &facts, &[("/f", "")], false);
+        assert_eq!(planned.commands, vec!["upload /x", "touch -m -d 1970-01-02T00:00:00Z /x"]);
     }
 
     #[test]
@@ -2075,55 +1716,27 @@ mod tests {
             ("files.Directory (path=/)", json!(true)),
             ("files.File (path=/nope)", json!(null)),
         ];
-        let planned = plan_with(
-            "files.put",
-            json!({"src": "/f", "dest": "/x", "atime": "/nope"}),
-            &facts,
-            &[("/f", "")],
-            false,
-        );
-        assert!(
-            matches!(planned.result, Err(OperationError::Value(message)) if message.contains("`atime`"))
-        );
+        let planned = plan_with("files.put", json!({"src": "/f", "dest": "/x", "atime": "/nope"}), &facts, &[("/f", "")], false);
+        assert!(matches!(planned.result, Err(OperationError::Value(message)) if message.contains("`atime`")));
     }
 
     #[test]
     fn download_uses_given_temp_dir() {
-        let facts = [
-            ("files.File (path=/d)", json!(null)),
-            ("server.Which (command=curl)", json!("/usr/bin/curl")),
-        ];
-        let planned = plan_op(
-            "files.download",
-            json!({"src": "http://x", "dest": "/d", "temp_dir": "/var/tmp"}),
-            &facts,
-        );
+        let facts = [("files.File (path=/d)", json!(null)), ("server.Which (command=curl)", json!("/usr/bin/curl"))];
+        let planned = plan_op("files.download", json!({"src": "http://x", "dest": "/d", "temp_dir": "/var/tmp"}), &facts);
         let temp = temp_filename_in("/var/tmp", "/d");
-        assert_eq!(
-            planned.commands,
-            vec![
-                format!("curl -sSLf http://x -o {temp}"),
-                format!("mv {temp} /d")
-            ]
-        );
+        assert_eq!(planned.commands, vec![format!("curl -sSLf http://x -o {temp}"), format!("mv {temp} /d")]);
     }
 
     #[test]
     fn download_again_when_cache_expired() {
         let facts = [
-            (
-                "files.File (path=/d)",
-                json!({"mtime": "2015-01-01T00:00:00"}),
-            ),
+            ("files.File (path=/d)", json!({"mtime": "2015-01-01T00:00:00"})),
             ("server.Date", json!("2015-01-01T02:00:00+01:00")),
             ("server.Which (command=curl)", json!(null)),
             ("server.Which (command=wget)", json!("/usr/bin/wget")),
         ];
-        let planned = plan_op(
-            "files.download",
-            json!({"src": "http://x", "dest": "/d", "cache_time": 3600}),
-            &facts,
-        );
+        let planned = plan_op("files.download", json!({"src": "http://x", "dest": "/d", "cache_time": 3600}), &facts);
         assert_eq!(
             planned.commands.first().map(String::as_str),
             Some("wget -q http://x -O _tempfile_ || ( rm -f _tempfile_ ; exit 1 )")
@@ -2134,43 +1747,23 @@ mod tests {
     fn nested_directory_check_leaves_existing_owner_alone() {
         let facts = [
             ("files.File (path=/srv/app/f)", json!(null)),
-            (
-                "files.Directory (path=/srv/app)",
-                json!({"mode": 700, "user": "root"}),
-            ),
+            ("files.Directory (path=/srv/app)", json!({"mode": 700, "user": "root"})),
         ];
-        let planned = plan_op(
-            "files.file",
-            json!({"path": "/srv/app/f", "user": "app"}),
-            &facts,
-        );
-        assert_eq!(
-            planned.commands,
-            vec!["touch /srv/app/f", "chown app /srv/app/f"]
-        );
+        let planned = plan_op("files.file", json!({"path": "/srv/app/f", "user": "app"}), &facts);
+        assert_eq!(planned.commands, vec!["touch /srv/app/f", "chown app /srv/app/f"]);
     }
 
     #[test]
     fn file_symbolic_mode_is_always_applied() {
-        let facts = [(
-            "files.File (path=/f)",
-            json!({"mode": 755, "user": "root", "group": "root"}),
-        )];
+        let facts = [("files.File (path=/f)", json!({"mode": 755, "user": "root", "group": "root"}))];
         let planned = plan_op("files.file", json!({"path": "/f", "mode": "u+x"}), &facts);
         assert_eq!(planned.commands, vec!["chmod u+x /f"]);
     }
 
     #[test]
     fn file_already_absent_is_noop() {
-        let planned = plan_op(
-            "files.file",
-            json!({"path": "/f", "present": false}),
-            &[("files.File (path=/f)", json!(null))],
-        );
-        assert_eq!(
-            (planned.commands.len(), planned.noop.as_deref()),
-            (0, Some("file {0} does not exist"))
-        );
+        let planned = plan_op("files.file", json!({"path": "/f", "present": false}), &[("files.File (path=/f)", json!(null))]);
+        assert_eq!((planned.commands.len(), planned.noop.as_deref()), (0, Some("file {0} does not exist")));
     }
 
     #[test]
@@ -2192,11 +1785,7 @@ mod tests {
     #[test]
     fn directory_force_without_backup_removes() {
         let facts = [("files.Directory (path=/d)", json!(false))];
-        let planned = plan_op(
-            "files.directory",
-            json!({"path": "/d", "force": true, "force_backup": false}),
-            &facts,
-        );
+        let planned = plan_op("files.directory", json!({"path": "/d", "force": true, "force_backup": false}), &facts);
         assert_eq!(planned.commands, vec!["rm -rf /d", "mkdir -p /d"]);
     }
 
@@ -2210,13 +1799,7 @@ mod tests {
             ("files.Directory (path=/dst/sub/a)", json!(null)),
         ];
         let arguments = json!({"src": "/src", "dest": "/dst", "mode": 600, "dir_mode": "0700"});
-        let planned = plan_with(
-            "files.sync",
-            arguments,
-            &facts,
-            &[("/src/sub/a", "a")],
-            false,
-        );
+        let planned = plan_with("files.sync", arguments, &facts, &[("/src/sub/a", "a")], false);
         let expected = [
             "mkdir -p /dst",
             "chmod 700 /dst",
@@ -2245,19 +1828,8 @@ mod tests {
             ("files.Directory (path=/dst/sub/a)", json!(null)),
         ];
         let files = Files::default().file_with_mode("/src/sub/a", "a", 0o4750);
-        let planned = plan_against(
-            "files.sync",
-            json!({"src": "/src", "dest": "/dst"}),
-            &facts,
-            &files,
-            false,
-        );
-        let expected = [
-            "mkdir -p /dst/sub",
-            "chmod 755 /dst/sub",
-            "upload /dst/sub/a",
-            "chmod 750 /dst/sub/a",
-        ];
+        let planned = plan_against("files.sync", json!({"src": "/src", "dest": "/dst"}), &facts, &files, false);
+        let expected = ["mkdir -p /dst/sub", "chmod 755 /dst/sub", "upload /dst/sub/a", "chmod 750 /dst/sub/a"];
         assert_eq!(planned.commands, expected);
     }
 
@@ -2276,23 +1848,9 @@ mod tests {
             ("files.Link (path=/dst/old)", json!({"link_target": "/x"})),
         ];
         let files = Files::default().file("/src/f", "f").link("/src/l", "../t");
-        let planned = plan_against(
-            "files.sync",
-            json!({"src": "/src/", "dest": "/dst", "delete": true}),
-            &facts,
-            &files,
-            false,
-        );
-        let expected = [
-            "ln -s ../t /dst/l",
-            "upload /dst/f",
-            "chmod 644 /dst/f",
-            "rm -f /dst/old",
-        ];
-        assert_eq!(
-            (planned.result, planned.commands),
-            (Ok(()), expected.map(String::from).to_vec())
-        );
+        let planned = plan_against("files.sync", json!({"src": "/src/", "dest": "/dst", "delete": true}), &facts, &files, false);
+        let expected = ["ln -s ../t /dst/l", "upload /dst/f", "chmod 644 /dst/f", "rm -f /dst/old"];
+        assert_eq!((planned.result, planned.commands), (Ok(()), expected.map(String::from).to_vec()));
     }
 
     #[test]
@@ -2310,11 +1868,7 @@ mod tests {
             &files,
             false,
         );
-        let expected = [
-            "upload /x",
-            "chmod 600 /x",
-            "touch -m -d 2000-05-01T00:01:00Z /x",
-        ];
+        let expected = ["upload /x", "chmod 600 /x", "touch -m -d 2000-05-01T00:01:00Z /x"];
         assert_eq!(planned.commands, expected);
     }
 
@@ -2325,11 +1879,7 @@ mod tests {
             ("files.Directory (path=/x)", json!(null)),
             ("files.Directory (path=/)", json!(true)),
         ];
-        let planned = plan_op(
-            "files.put",
-            json!({"src": {"content": "hi"}, "dest": "/x", "atime": true}),
-            &facts,
-        );
+        let planned = plan_op("files.put", json!({"src": {"content": "hi"}, "dest": "/x", "atime": true}), &facts);
         assert!(matches!(planned.result, Err(OperationError::Type(_))));
     }
 
@@ -2341,31 +1891,16 @@ mod tests {
             &[("files.File (path=/r)", json!(null))],
         );
         assert_eq!(planned.result, Ok(()));
-        assert_eq!(
-            planned.downloads,
-            vec![(PathBuf::from("/deploy/out/r"), true)]
-        );
+        assert_eq!(planned.downloads, vec![(PathBuf::from("/deploy/out/r"), true)]);
     }
 
     #[test]
     fn get_matching_local_copy_is_noop() {
         let facts = [
             ("files.File (path=/r)", json!({"mode": 644})),
-            (
-                "files.Sha1File (path=/r)",
-                json!(local_checksum("files.Sha1File", b"x")),
-            ),
+            ("files.Sha1File (path=/r)", json!(local_checksum("files.Sha1File", b"x"))),
         ];
-        let planned = plan_with(
-            "files.get",
-            json!({"src": "/r", "dest": "l"}),
-            &facts,
-            &[("/deploy/l", "x")],
-            false,
-        );
-        assert_eq!(
-            planned.noop.as_deref(),
-            Some("file /deploy/l has already been downloaded")
-        );
+        let planned = plan_with("files.get", json!({"src": "/r", "dest": "l"}), &facts, &[("/deploy/l", "x")], false);
+        assert_eq!(planned.noop.as_deref(), Some("file /deploy/l has already been downloaded"));
     }
 }

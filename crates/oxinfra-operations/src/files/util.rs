@@ -36,9 +36,9 @@ pub fn field<'a>(info: &'a Value, name: &str) -> Option<&'a str> {
 /// pyinfra's `_validate_path`: a path argument must be a string (a `Path` arrives as
 /// one).
 pub fn validate_path(path: &Value) -> Result<String, OperationError> {
-    path.as_str().map(str::to_owned).ok_or_else(|| {
-        OperationError::Type("`path` must be a string or `os.PathLike` object".to_owned())
-    })
+    path.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| OperationError::Type("`path` must be a string or `os.PathLike` object".to_owned()))
 }
 
 /// A `mode` argument as it arrives: `644`, `"0644"`, `"0o644"`, `"u+x"` or a boolean.
@@ -70,13 +70,9 @@ impl Mode {
         let mode = match argument {
             None | Some(ModeArg::Bool(false)) => return Ok(None),
             Some(ModeArg::Bool(true)) => {
-                return Err(OperationError::Type(
-                    "`mode=True` is only accepted by `files.put`".to_owned(),
-                ));
+                return Err(OperationError::Type("`mode=True` is only accepted by `files.put`".to_owned()));
             }
-            Some(ModeArg::Int(number)) => {
-                Self::from_digits(&number.to_string(), &number.to_string())?
-            }
+            Some(ModeArg::Int(number)) => Self::from_digits(&number.to_string(), &number.to_string())?,
             Some(ModeArg::Text(text)) => Self::from_text(text)?,
         };
         Ok(mode.is_set().then_some(mode))
@@ -92,20 +88,13 @@ impl Mode {
     }
 
     fn from_digits(digits: &str, shown: &str) -> Result<Self, OperationError> {
-        if !digits
-            .chars()
-            .all(|character| ('0'..='7').contains(&character))
-        {
+        if !digits.chars().all(|character| ('0'..='7').contains(&character)) {
             return Err(OperationError::Value(format!(
                 "Invalid file mode: {shown} contains non-octal digits (expected octal digits 0-7, eg 644, '0644' or '0o644')"
             )));
         }
         let trimmed = digits.trim_start_matches('0');
-        Ok(Self::Octal(if trimmed.is_empty() {
-            "0".to_owned()
-        } else {
-            trimmed.to_owned()
-        }))
+        Ok(Self::Octal(if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }))
     }
 
     /// Whether Python would find the mode true (`0` and `""` are false).
@@ -135,11 +124,7 @@ impl Mode {
 /// pyinfra's `chmod`: `chmod [-R] <mode> <target>`.
 pub fn chmod(target: &str, mode: &Mode, recursive: bool) -> StringCommand {
     let command = StringCommand::raw("chmod");
-    let command = if recursive {
-        command.text("-R")
-    } else {
-        command
-    };
+    let command = if recursive { command.text("-R") } else { command };
     command.quoted(mode.as_str()).quoted(target)
 }
 
@@ -170,20 +155,13 @@ impl Default for ChownFlags {
 
 /// pyinfra's `chown`: `chown user:group`, `chown user`, or `chgrp group` when only the
 /// group is given. Empty names count as absent.
-pub fn chown(
-    target: &str,
-    user: Option<&str>,
-    group: Option<&str>,
-    flags: ChownFlags,
-) -> Result<StringCommand, OperationError> {
+pub fn chown(target: &str, user: Option<&str>, group: Option<&str>, flags: ChownFlags) -> Result<StringCommand, OperationError> {
     let (program, owner) = match (non_empty(user), non_empty(group)) {
         (Some(user), Some(group)) => ("chown", format!("{user}:{group}")),
         (Some(user), None) => ("chown", user.to_owned()),
         (None, Some(group)) => ("chgrp", group.to_owned()),
         (None, None) => {
-            return Err(OperationError::Operation(
-                "chown() requires at least one of user or group".to_owned(),
-            ));
+            return Err(OperationError::Operation("chown() requires at least one of user or group".to_owned()));
         }
     };
     let mut command = StringCommand::raw(program);
@@ -198,9 +176,7 @@ pub fn chown(
 
 /// Whether a wanted user or group differs from a file fact's (`info["user"] != user`).
 pub fn owner_differs(info: &Value, user: Option<&str>, group: Option<&str>) -> bool {
-    let differs = |wanted: Option<&str>, name: &str| {
-        non_empty(wanted).is_some_and(|wanted| field(info, name) != Some(wanted))
-    };
+    let differs = |wanted: Option<&str>, name: &str| non_empty(wanted).is_some_and(|wanted| field(info, name) != Some(wanted));
     differs(user, "user") || differs(group, "group")
 }
 
@@ -233,13 +209,11 @@ pub fn temp_filename_in(directory: &str, seed: &str) -> String {
 
 /// Lower-case hexadecimal of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-            // Writing to a `String` cannot fail.
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
+        // Writing to a `String` cannot fail.
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
 }
 
 /// pyinfra's `unix_path_join`: joins with `/`, dropping trailing slashes of all parts
@@ -249,13 +223,7 @@ pub fn unix_path_join(parts: &[&str]) -> String {
     parts
         .iter()
         .enumerate()
-        .map(|(index, part)| {
-            if index < last {
-                part.trim_end_matches('/')
-            } else {
-                part
-            }
-        })
+        .map(|(index, part)| if index < last { part.trim_end_matches('/') } else { part })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -321,10 +289,7 @@ fn bracket_class(rest: &[char]) -> Option<(String, usize)> {
     if rest.get(index) == Some(&']') {
         index += 1;
     }
-    let close = index
-        + rest[index..]
-            .iter()
-            .position(|character| *character == ']')?;
+    let close = index + rest[index..].iter().position(|character| *character == ']')?;
     let negate = rest.first() == Some(&'!');
     let body: String = rest[usize::from(negate)..close]
         .iter()
@@ -333,10 +298,7 @@ fn bracket_class(rest: &[char]) -> Option<(String, usize)> {
             other => other.to_string(),
         })
         .collect();
-    Some((
-        format!("[{}{body}]", if negate { "^" } else { "" }),
-        close + 1,
-    ))
+    Some((format!("[{}{body}]", if negate { "^" } else { "" }), close + 1))
 }
 
 /// Which timestamp [`touch`] sets (pyinfra's `MetadataTimeField`).
@@ -366,11 +328,7 @@ pub fn touch(target: &str, field: TimeField, time: &DateTime) -> StringCommand {
         TimeField::Modification => "-m",
     };
     // The time is rendered by `DateTime` itself (digits, `-`, `:`, `T`, `.`, `Z`).
-    StringCommand::raw("touch")
-        .text(flag)
-        .text("-d")
-        .text(time.utc_iso())
-        .quoted(target)
+    StringCommand::raw("touch").text(flag).text("-d").text(time.utc_iso()).quoted(target)
 }
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -397,11 +355,7 @@ impl DateTime {
             None => ("", None),
             Some(_) => split_offset(rest.as_str())?,
         };
-        let time_micros = if time.is_empty() {
-            0
-        } else {
-            parse_clock(time)?
-        };
+        let time_micros = if time.is_empty() { 0 } else { parse_clock(time)? };
         let offset_seconds = match offset {
             None => None,
             Some(offset) => Some(parse_offset(offset)?),
@@ -454,10 +408,7 @@ impl DateTime {
     /// The same wall-clock reading at another offset (Python's `replace(tzinfo=...)`).
     #[must_use]
     pub fn with_offset(self, offset_seconds: Option<i64>) -> Self {
-        Self {
-            offset_seconds,
-            ..self
-        }
+        Self { offset_seconds, ..self }
     }
 
     /// Microseconds of the wall-clock reading since 1970, offset ignored.
@@ -476,17 +427,8 @@ impl DateTime {
         let in_day = micros.rem_euclid(MICROS_PER_DAY);
         let seconds = in_day / MICROS_PER_SECOND;
         let fraction = in_day % MICROS_PER_SECOND;
-        let clock = format!(
-            "{:02}:{:02}:{:02}",
-            seconds / 3600,
-            seconds / 60 % 60,
-            seconds % 60
-        );
-        let fraction = if fraction == 0 {
-            String::new()
-        } else {
-            format!(".{fraction:06}")
-        };
+        let clock = format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+        let fraction = if fraction == 0 { String::new() } else { format!(".{fraction:06}") };
         format!("{year:04}-{month:02}-{day:02}T{clock}{fraction}Z")
     }
 
@@ -495,18 +437,13 @@ impl DateTime {
     pub fn differs_in_seconds(self, other: Self) -> bool {
         let apart = (other.utc_micros() - self.utc_micros()).abs() >= MICROS_PER_SECOND;
         let offset = self.offset_seconds.unwrap_or_default() * MICROS_PER_SECOND;
-        let second = |micros: i64| {
-            (micros + offset)
-                .div_euclid(MICROS_PER_SECOND)
-                .rem_euclid(60)
-        };
+        let second = |micros: i64| (micros + offset).div_euclid(MICROS_PER_SECOND).rem_euclid(60);
         apart || second(self.utc_micros()) != second(other.utc_micros())
     }
 }
 
 fn parse_number(text: &str, length: usize) -> Option<i64> {
-    (text.len() == length && text.bytes().all(|byte| byte.is_ascii_digit()))
-        .then(|| text.parse().ok())?
+    (text.len() == length && text.bytes().all(|byte| byte.is_ascii_digit())).then(|| text.parse().ok())?
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -515,8 +452,7 @@ fn parse_date(text: &str) -> Option<i64> {
     let year = parse_number(parts.next()?, 4)?;
     let month = parse_number(parts.next()?, 2)?;
     let day = parse_number(parts.next()?, 2)?;
-    let valid =
-        year >= 1 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+    let valid = year >= 1 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
     (valid && parts.next().is_none()).then(|| days_from_civil(year, month, day))
 }
 
@@ -524,27 +460,21 @@ fn parse_date(text: &str) -> Option<i64> {
 fn split_offset(text: &str) -> Option<(&str, Option<&str>)> {
     match text.find(['Z', '+', '-']) {
         None => Some((text, None)),
-        Some(index) if text[index..].starts_with('Z') => {
-            (index + 1 == text.len()).then_some((&text[..index], Some("Z")))
-        }
+        Some(index) if text[index..].starts_with('Z') => (index + 1 == text.len()).then_some((&text[..index], Some("Z"))),
         Some(index) => Some((&text[..index], Some(&text[index..]))),
     }
 }
 
 /// Microseconds since midnight of `HH[:MM[:SS[.fraction]]]`.
 fn parse_clock(text: &str) -> Option<i64> {
-    let (clock, fraction) = text
-        .split_once('.')
-        .map_or((text, None), |(clock, fraction)| (clock, Some(fraction)));
+    let (clock, fraction) = text.split_once('.').map_or((text, None), |(clock, fraction)| (clock, Some(fraction)));
     let mut parts = clock.split(':');
     let hours = parse_number(parts.next()?, 2)?;
     let minutes = parts.next().map_or(Some(0), |part| parse_number(part, 2))?;
     let seconds = parts.next().map_or(Some(0), |part| parse_number(part, 2))?;
     let fraction_micros = match fraction {
         None => 0,
-        Some(digits) if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) => {
-            format!("{digits:0<6}").get(..6)?.parse().ok()?
-        }
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) => format!("{digits:0<6}").get(..6)?.parse().ok()?,
         Some(_) => return None,
     };
     let valid = hours < 24 && minutes < 60 && seconds < 60 && parts.next().is_none();
@@ -559,12 +489,8 @@ fn parse_offset(text: &str) -> Option<i64> {
     let sign = if text.starts_with('-') { -1 } else { 1 };
     let digits = text.get(1..)?.replace(':', "");
     let hours = parse_number(digits.get(..2)?, 2)?;
-    let minutes = digits
-        .get(2..4)
-        .map_or(Some(0), |part| parse_number(part, 2))?;
-    let seconds = digits
-        .get(4..6)
-        .map_or(Some(0), |part| parse_number(part, 2))?;
+    let minutes = digits.get(2..4).map_or(Some(0), |part| parse_number(part, 2))?;
+    let seconds = digits.get(4..6).map_or(Some(0), |part| parse_number(part, 2))?;
     let valid = hours < 24 && minutes < 60 && seconds < 60 && matches!(digits.len(), 2 | 4 | 6);
     valid.then_some(sign * (hours * 3600 + minutes * 60 + seconds))
 }
@@ -594,16 +520,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -621,33 +542,21 @@ mod tests {
             ModeArg::Text("0644".into()),
             ModeArg::Text("0o644".into()),
         ] {
-            assert_eq!(
-                Mode::parse(Some(&argument)),
-                Ok(Some(Mode::Octal("644".into())))
-            );
+            assert_eq!(Mode::parse(Some(&argument)), Ok(Some(Mode::Octal("644".into()))));
         }
-        assert_eq!(
-            Mode::parse(Some(&ModeArg::Text("u+x".into()))),
-            Ok(Some(Mode::Symbolic("u+x".into())))
-        );
+        assert_eq!(Mode::parse(Some(&ModeArg::Text("u+x".into()))), Ok(Some(Mode::Symbolic("u+x".into()))));
         assert_eq!(Mode::parse(Some(&ModeArg::Int(0))), Ok(None));
         assert_eq!(Mode::parse(Some(&ModeArg::Bool(false))), Ok(None));
     }
 
     #[test]
     fn mode_with_non_octal_digits_is_a_value_error() {
-        let error = Mode::parse(Some(&ModeArg::Text("0799".into())))
-            .err()
-            .map(|error| error.to_string());
+        let error = Mode::parse(Some(&ModeArg::Text("0799".into()))).err().map(|error| error.to_string());
         assert_eq!(
             error.as_deref(),
-            Some(
-                "Invalid file mode: '0799' contains non-octal digits (expected octal digits 0-7, eg 644, '0644' or '0o644')"
-            )
+            Some("Invalid file mode: '0799' contains non-octal digits (expected octal digits 0-7, eg 644, '0644' or '0o644')")
         );
-        assert!(
-            matches!(Mode::parse(Some(&ModeArg::Int(799))), Err(OperationError::Value(message)) if message.contains(": 799 "))
-        );
+        assert!(matches!(Mode::parse(Some(&ModeArg::Int(799))), Err(OperationError::Value(message)) if message.contains(": 799 ")));
     }
 
     #[test]
@@ -669,10 +578,7 @@ mod tests {
                 dereference: false,
             },
         );
-        assert_eq!(
-            command.map(|command| command.raw_value()),
-            Ok("chgrp -R -h wheel '/a b'".to_owned())
-        );
+        assert_eq!(command.map(|command| command.raw_value()), Ok("chgrp -R -h wheel '/a b'".to_owned()));
         assert!(chown("/x", Some(""), None, ChownFlags::default()).is_err());
     }
 
@@ -707,37 +613,21 @@ mod tests {
 
     #[test]
     fn truthiness_follows_python() {
-        assert!(
-            !truthy(&json!({}))
-                && !truthy(&json!(null))
-                && !truthy(&json!(false))
-                && !truthy(&json!(""))
-        );
+        assert!(!truthy(&json!({})) && !truthy(&json!(null)) && !truthy(&json!(false)) && !truthy(&json!("")));
         assert!(truthy(&json!(true)) && truthy(&json!({"mode": 0})) && truthy(&json!("abc")));
     }
     #[test]
     fn iso_times_render_in_utc() {
-        let time = DateTime::parse_iso("2022-11-17T20:45:00")
-            .map(|time| time.with_offset(Some(-6 * 3600)));
-        assert_eq!(
-            time.map(DateTime::utc_iso).as_deref(),
-            Some("2022-11-18T02:45:00Z")
-        );
+        let time = DateTime::parse_iso("2022-11-17T20:45:00").map(|time| time.with_offset(Some(-6 * 3600)));
+        assert_eq!(time.map(DateTime::utc_iso).as_deref(), Some("2022-11-18T02:45:00Z"));
         let time = DateTime::parse_iso("2002-09-15T10:11:11.888888+00:00");
+        assert_eq!(time.map(DateTime::utc_iso).as_deref(), Some("2002-09-15T10:11:11.888888Z"));
         assert_eq!(
-            time.map(DateTime::utc_iso).as_deref(),
-            Some("2002-09-15T10:11:11.888888Z")
-        );
-        assert_eq!(
-            DateTime::parse_iso("2000-02-29")
-                .map(DateTime::utc_iso)
-                .as_deref(),
+            DateTime::parse_iso("2000-02-29").map(DateTime::utc_iso).as_deref(),
             Some("2000-02-29T00:00:00Z")
         );
         assert_eq!(
-            DateTime::from_timestamp(0.5)
-                .map(DateTime::utc_iso)
-                .as_deref(),
+            DateTime::from_timestamp(0.5).map(DateTime::utc_iso).as_deref(),
             Some("1970-01-01T00:00:00.500000Z")
         );
         assert!(DateTime::parse_iso("/var/timeref.blob").is_none());
@@ -748,11 +638,7 @@ mod tests {
     fn times_differ_by_seconds_field() {
         let parse = |text: &str| DateTime::parse_iso(text).map(|time| time.with_offset(Some(0)));
         let wanted = parse("2002-09-15T10:11:11.888888");
-        let differs = |other: &str| {
-            wanted
-                .zip(parse(other))
-                .map(|(wanted, other)| wanted.differs_in_seconds(other))
-        };
+        let differs = |other: &str| wanted.zip(parse(other)).map(|(wanted, other)| wanted.differs_in_seconds(other));
         assert_eq!(differs("2002-09-15T10:11:12"), Some(true));
         assert_eq!(differs("2002-09-15T10:11:11.1"), Some(false));
     }
@@ -761,35 +647,24 @@ mod tests {
     fn stat_times_read_as_utc() {
         let after = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(957_139_260_250);
         assert_eq!(
-            DateTime::from_system_time(after)
-                .map(DateTime::utc_iso)
-                .as_deref(),
+            DateTime::from_system_time(after).map(DateTime::utc_iso).as_deref(),
             Some("2000-05-01T00:01:00.250000Z")
         );
         let before = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(1);
         assert_eq!(
-            DateTime::from_system_time(before)
-                .map(DateTime::utc_iso)
-                .as_deref(),
+            DateTime::from_system_time(before).map(DateTime::utc_iso).as_deref(),
             Some("1969-12-31T23:59:59Z")
         );
     }
 
     #[test]
     fn permission_digits_keep_the_last_three() {
-        assert_eq!(
-            [0o644, 0o4755, 0o7, 0].map(permission_digits),
-            [644, 755, 7, 0]
-        );
+        assert_eq!([0o644, 0o4755, 0o7, 0].map(permission_digits), [644, 755, 7, 0]);
     }
 
     #[test]
     fn touch_sets_one_field() {
-        let time = DateTime::from_timestamp(1.0)
-            .map(|time| touch("/a b", TimeField::Access, &time).raw_value());
-        assert_eq!(
-            time.as_deref(),
-            Some("touch -a -d 1970-01-01T00:00:01Z '/a b'")
-        );
+        let time = DateTime::from_timestamp(1.0).map(|time| touch("/a b", TimeField::Access, &time).raw_value());
+        assert_eq!(time.as_deref(), Some("touch -a -d 1970-01-01T00:00:01Z '/a b'"));
     }
 }

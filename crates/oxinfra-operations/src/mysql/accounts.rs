@@ -78,9 +78,7 @@ pub struct UserArgs {
 fn check_require(args: &UserArgs) -> Result<(), OperationError> {
     let require = given(args.require.as_ref());
     if require.is_some_and(|require| require != "SSL" && require != "X509") {
-        return Err(OperationError::Operation(
-            "Invalid `require` value, must be: \"SSL\" or \"X509\"".to_owned(),
-        ));
+        return Err(OperationError::Operation("Invalid `require` value, must be: \"SSL\" or \"X509\"".to_owned()));
     }
     if args.require.as_deref() != Some("X509") {
         for (name, value) in [
@@ -89,9 +87,7 @@ fn check_require(args: &UserArgs) -> Result<(), OperationError> {
             ("require_subject", &args.require_subject),
         ] {
             if given(value.as_ref()).is_some() {
-                return Err(OperationError::Operation(format!(
-                    "Cannot set `{name}` if `require` is not \"X509\""
-                )));
+                return Err(OperationError::Operation(format!("Cannot set `{name}` if `require` is not \"X509\"")));
             }
         }
     }
@@ -101,26 +97,10 @@ fn check_require(args: &UserArgs) -> Result<(), OperationError> {
 /// The `max_*` arguments, with the `mysql.user` column each is kept in.
 fn resource_limits(args: &UserArgs) -> [(&'static str, &'static str, Option<&Value>); 4] {
     [
-        (
-            "MAX_USER_CONNECTIONS",
-            "max_user_connections",
-            args.max_connections.as_ref(),
-        ),
-        (
-            "MAX_QUERIES_PER_HOUR",
-            "max_questions",
-            args.max_queries_per_hour.as_ref(),
-        ),
-        (
-            "MAX_UPDATES_PER_HOUR",
-            "max_updates",
-            args.max_updates_per_hour.as_ref(),
-        ),
-        (
-            "MAX_CONNECTIONS_PER_HOUR",
-            "max_connections",
-            args.max_connections_per_hour.as_ref(),
-        ),
+        ("MAX_USER_CONNECTIONS", "max_user_connections", args.max_connections.as_ref()),
+        ("MAX_QUERIES_PER_HOUR", "max_questions", args.max_queries_per_hour.as_ref()),
+        ("MAX_UPDATES_PER_HOUR", "max_updates", args.max_updates_per_hour.as_ref()),
+        ("MAX_CONNECTIONS_PER_HOUR", "max_connections", args.max_connections_per_hour.as_ref()),
     ]
 }
 
@@ -146,11 +126,7 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     let x509_values = [
         ("CIPHER", "ssl_cipher", given(args.require_cipher.as_ref())),
         ("ISSUER", "x509_issuer", given(args.require_issuer.as_ref())),
-        (
-            "SUBJECT",
-            "x509_subject",
-            given(args.require_subject.as_ref()),
-        ),
+        ("SUBJECT", "x509_subject", given(args.require_subject.as_ref())),
     ];
     match current {
         None => {
@@ -180,9 +156,7 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
             }
             let limits: Vec<String> = resource_limits(args)
                 .into_iter()
-                .filter_map(|(keyword, _, value)| {
-                    truthy_text(value).map(|value| format!("{keyword} {value}"))
-                })
+                .filter_map(|(keyword, _, value)| truthy_text(value).map(|value| format!("{keyword} {value}")))
                 .collect();
             if !limits.is_empty() {
                 sql = sql.text("WITH").text(limits.join(" "));
@@ -200,8 +174,7 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
                     .into_iter()
                     .filter_map(|(keyword, key, value)| {
                         let value = value?;
-                        (column(key).as_str() != Some(value))
-                            .then(|| format!("{keyword} \"{value}\""))
+                        (column(key).as_str() != Some(value)).then(|| format!("{keyword} \"{value}\""))
                     })
                     .collect();
                 if requirements.is_empty() && column("ssl_type").as_str() != Some("X509") {
@@ -226,20 +199,13 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
             if changes.is_empty() {
                 plan.noop(format!("mysql user {name}@{hostname} exists"));
             } else {
-                plan.push(execute(
-                    format!("ALTER USER {account} {}", changes.join(" ")),
-                    &target,
-                ));
+                plan.push(execute(format!("ALTER USER {account} {}", changes.join(" ")), &target));
             }
         }
     }
 
     // Created or already there, the user now gets its privileges.
-    if let Some(privileges) = args
-        .privileges
-        .as_ref()
-        .filter(|privileges| privileges.is_given())
-    {
+    if let Some(privileges) = args.privileges.as_ref().filter(|privileges| privileges.is_given()) {
         let args = PrivilegesArgs {
             user: args.user.clone(),
             privileges: privileges.clone(),
@@ -304,13 +270,7 @@ fn granted(entry: &Value) -> BTreeSet<String> {
     };
     names
         .into_iter()
-        .map(|name| {
-            if name == "ALL PRIVILEGES" {
-                "ALL".to_owned()
-            } else {
-                name.to_owned()
-            }
-        })
+        .map(|name| if name == "ALL PRIVILEGES" { "ALL".to_owned() } else { name.to_owned() })
         .collect()
 }
 
@@ -330,11 +290,7 @@ pub fn privileges(args: &PrivilegesArgs, plan: &mut Plan<'_>) -> Result<(), Oper
     } else {
         format!("`{}`", args.database)
     };
-    let table = if args.table == "*" {
-        args.table.clone()
-    } else {
-        format!("`{}`", args.table)
-    };
+    let table = if args.table == "*" { args.table.clone() } else { format!("`{}`", args.table) };
     // MySQL refuses privileges on `*.table`.
     if args.table != "*" && database == "*" {
         return Err(OperationError::Operation(format!(
@@ -349,10 +305,7 @@ pub fn privileges(args: &PrivilegesArgs, plan: &mut Plan<'_>) -> Result<(), Oper
     ];
     fact_arguments.extend(target.fact_arguments());
     let grants = plan.fact("mysql.MysqlUserGrants", &fact_arguments)?;
-    let existing = grants
-        .get(format!("{database}.{table}"))
-        .map(granted)
-        .unwrap_or_default();
+    let existing = grants.get(format!("{database}.{table}")).map(granted).unwrap_or_default();
 
     let mut revoke: BTreeSet<String> = existing.difference(&wanted).cloned().collect();
     let grant: BTreeSet<String> = wanted.difference(&existing).cloned().collect();
@@ -362,18 +315,14 @@ pub fn privileges(args: &PrivilegesArgs, plan: &mut Plan<'_>) -> Result<(), Oper
     }
 
     let (user, hostname) = (&args.user, &args.user_hostname);
-    let mut statement =
-        |action: &str, direction: &str, privileges: &BTreeSet<String>, with: Option<&str>| {
-            let names: Vec<&str> = privileges.iter().map(String::as_str).collect();
-            let mut sql = format!(
-                "{action} {} ON {database}.{table} {direction} \"{user}\"@\"{hostname}\"",
-                names.join(", ")
-            );
-            if let Some(with) = with {
-                sql = format!("{sql} WITH {with}");
-            }
-            plan.push(execute(sql, &target));
-        };
+    let mut statement = |action: &str, direction: &str, privileges: &BTreeSet<String>, with: Option<&str>| {
+        let names: Vec<&str> = privileges.iter().map(String::as_str).collect();
+        let mut sql = format!("{action} {} ON {database}.{table} {direction} \"{user}\"@\"{hostname}\"", names.join(", "));
+        if let Some(with) = with {
+            sql = format!("{sql} WITH {with}");
+        }
+        plan.push(execute(sql, &target));
+    };
     let all_with_grant = set_of(&["ALL", "GRANT OPTION"]);
     if !revoke.is_empty() {
         if revoke == all_with_grant {
@@ -387,12 +336,7 @@ pub fn privileges(args: &PrivilegesArgs, plan: &mut Plan<'_>) -> Result<(), Oper
     if !grant.is_empty() {
         if grant == all_with_grant {
             // `ALL` stands alone; the grant option then comes as a `WITH` clause.
-            statement(
-                "GRANT",
-                "TO",
-                &set_of(&["ALL PRIVILEGES"]),
-                Some("GRANT OPTION"),
-            );
+            statement("GRANT", "TO", &set_of(&["ALL PRIVILEGES"]), Some("GRANT OPTION"));
         } else {
             statement("GRANT", "TO", &grant, None);
         }
@@ -459,12 +403,7 @@ mod tests {
 
     #[test]
     fn x509_requirements_need_x509() {
-        let error = try_planned(
-            "mysql.user",
-            json!({"user": "me", "require_cipher": "X"}),
-            json!({}),
-        )
-        .err();
+        let error = try_planned("mysql.user", json!({"user": "me", "require_cipher": "X"}), json!({})).err();
         assert_eq!(
             error.map(|error| error.to_string()).as_deref(),
             Some("Cannot set `require_cipher` if `require` is not \"X509\"")

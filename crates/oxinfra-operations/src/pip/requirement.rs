@@ -14,9 +14,7 @@ use crate::packaging::PackageSpec;
 type Lazy = LazyLock<Result<Regex, regex::Error>>;
 
 // The name, optional extras, then whatever follows (a URL, specifiers, markers).
-static HEAD: Lazy = LazyLock::new(|| {
-    Regex::new(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*?)\s*$")
-});
+static HEAD: Lazy = LazyLock::new(|| Regex::new(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*?)\s*$"));
 static SPECIFIER: Lazy = LazyLock::new(|| Regex::new(r"^\s*(===|~=|==|!=|<=|>=|<|>)\s*(\S+?)\s*$"));
 // A PEP 440 version: group 1 is its release (`1.2.3`), group 2 its local part (`+ubuntu1`).
 static VERSION: Lazy = LazyLock::new(|| {
@@ -40,11 +38,7 @@ pub fn from_pep508(text: &str) -> PackageSpec {
     if requirement.specifiers.len() > 1 {
         return whole();
     }
-    let (operator, version) = requirement
-        .specifiers
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let (operator, version) = requirement.specifiers.into_iter().next().unwrap_or_default();
     PackageSpec {
         name: requirement.name.to_lowercase(),
         version,
@@ -72,10 +66,7 @@ impl Requirement {
             let url = url.trim_start();
             // A `;` glued to the URL is part of it: markers need blank space before them.
             let (url, markers) = match url.find(char::is_whitespace) {
-                Some(end) => (
-                    &url[..end],
-                    Some(url[end..].trim_start().strip_prefix(';')?),
-                ),
+                Some(end) => (&url[..end], Some(url[end..].trim_start().strip_prefix(';')?)),
                 None => (url, None),
             };
             if url.is_empty() || markers.is_some_and(|markers| markers.trim().is_empty()) {
@@ -129,13 +120,8 @@ fn parse_specifier(text: &str) -> Option<(String, String)> {
         },
         // Compatible release needs at least two release numbers.
         "~=" => {
-            let release = VERSION
-                .as_ref()
-                .ok()?
-                .captures(version)
-                .and_then(|found| found.get(1));
-            is_version(version, false)
-                && release.is_some_and(|release| release.as_str().contains('.'))
+            let release = VERSION.as_ref().ok()?.captures(version).and_then(|found| found.get(1));
+            is_version(version, false) && release.is_some_and(|release| release.as_str().contains('.'))
         }
         _ => is_version(version, false),
     };
@@ -164,34 +150,20 @@ mod tests {
     #[test]
     fn requirements_read_as_pyinfra_reads_them() {
         assert_eq!(read(" foo"), parts("foo", "", "", ""));
-        assert_eq!(
-            read("foo==1.0 ; python_version>\"3\""),
-            parts("foo", "1.0", "==", "")
-        );
+        assert_eq!(read("foo==1.0 ; python_version>\"3\""), parts("foo", "1.0", "==", ""));
         assert_eq!(read("Foo[bar,baz] (>=1)"), parts("foo", "1", ">=", ""));
         assert_eq!(read("foo==1.0+local"), parts("foo", "1.0+local", "==", ""));
         assert_eq!(read("foo==1.*"), parts("foo", "1.*", "==", ""));
         assert_eq!(read("foo== 1.0"), parts("foo", "1.0", "==", ""));
         assert_eq!(read("foo==v1.0"), parts("foo", "v1.0", "==", ""));
-        assert_eq!(
-            read("foo_bar-1.2==1.0rc1"),
-            parts("foo_bar-1.2", "1.0rc1", "==", "")
-        );
-        assert_eq!(
-            read("foo==1.0.post1.dev2"),
-            parts("foo", "1.0.post1.dev2", "==", "")
-        );
+        assert_eq!(read("foo_bar-1.2==1.0rc1"), parts("foo_bar-1.2", "1.0rc1", "==", ""));
+        assert_eq!(read("foo==1.0.post1.dev2"), parts("foo", "1.0.post1.dev2", "==", ""));
         assert_eq!(read("foo[]"), parts("foo", "", "", ""));
         assert_eq!(read("foo@1.0"), parts("foo", "", "", "1.0"));
         assert_eq!(read("foo @ x;y"), parts("foo", "", "", "x;y"));
         assert_eq!(
             read("copier @ git@github.com:copier-org/copier.git@v9.9.0"),
-            parts(
-                "copier",
-                "",
-                "",
-                "git@github.com:copier-org/copier.git@v9.9.0"
-            )
+            parts("copier", "", "", "git@github.com:copier-org/copier.git@v9.9.0")
         );
     }
 

@@ -9,10 +9,10 @@ use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
 use super::{one_or_many, python_text};
-use crate::registry::call;
 use crate::files::util::{Mode, chmod};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
+use crate::registry::call;
 
 /// `server.wait`.
 pub const WAIT: OperationDef = OperationDef {
@@ -103,11 +103,7 @@ pub fn script(args: &ScriptArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     // well, since an operation's commands finish before the next operation's start.
     let seed = format!("server.script {} {}", args.src, json!(args.args));
     let temp_file = plan.temp_filename(&seed);
-    call(
-        plan,
-        "files.put",
-        json!({"src": args.src, "dest": temp_file}),
-    )?;
+    call(plan, "files.put", json!({"src": args.src, "dest": temp_file}))?;
     plan.push(chmod(&temp_file, &Mode::Symbolic("+x".to_owned()), false));
     let mut run = StringCommand::raw(&temp_file);
     for argument in &args.args {
@@ -166,24 +162,15 @@ mod tests {
 
     #[test]
     fn script_arguments_follow_the_script_unquoted() -> Result<(), OperationError> {
-        let mut facts = TableFacts::default()
-            .with("files.File", &[("path", json!("_tempfile_"))], Value::Null)
-            .with(
-                "files.Directory",
-                &[("path", json!("_tempfile_"))],
-                Value::Null,
-            );
+        let mut facts = TableFacts::default().with("files.File", &[("path", json!("_tempfile_"))], Value::Null).with(
+            "files.Directory",
+            &[("path", json!("_tempfile_"))],
+            Value::Null,
+        );
         let files = MemoryFiles([(PathBuf::from("/run.sh"), b"echo hi".to_vec())].into());
         let arguments = json!({"src": "run.sh", "args": ["--name", 3]});
         let (commands, _) = run_with_files(script, &arguments, &mut facts, &files)?;
-        assert_eq!(
-            commands,
-            [
-                "upload _tempfile_",
-                "chmod +x _tempfile_",
-                "_tempfile_ --name 3"
-            ]
-        );
+        assert_eq!(commands, ["upload _tempfile_", "chmod +x _tempfile_", "_tempfile_ --name 3"]);
         Ok(())
     }
 }

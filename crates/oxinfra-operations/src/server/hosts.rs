@@ -9,9 +9,9 @@ use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
 use super::{contains_name, os, text_fact, which, yes};
-use crate::registry::call;
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
+use crate::registry::call;
 
 /// `server.hostname`.
 pub const HOSTNAME: OperationDef = OperationDef {
@@ -51,16 +51,11 @@ pub struct HostnameArgs {
 }
 
 /// The file to write the hostname to, if any.
-fn hostname_file(
-    args: &HostnameArgs,
-    plan: &mut Plan<'_>,
-) -> Result<Option<String>, OperationError> {
+fn hostname_file(args: &HostnameArgs, plan: &mut Plan<'_>) -> Result<Option<String>, OperationError> {
     match &args.hostname_file {
         Some(HostnameFile::Path(path)) => Ok(Some(path.clone()).filter(|path| !path.is_empty())),
         Some(HostnameFile::Disabled(false)) => Ok(None),
-        Some(HostnameFile::Disabled(true)) => Err(OperationError::Type(
-            "server.hostname: `hostname_file` must be a path or False".to_owned(),
-        )),
+        Some(HostnameFile::Disabled(true)) => Err(OperationError::Type("server.hostname: `hostname_file` must be a path or False".to_owned())),
         None => Ok(match os(plan)?.as_str() {
             "Linux" => Some("/etc/hostname".to_owned()),
             "OpenBSD" => Some("/etc/myname".to_owned()),
@@ -90,11 +85,7 @@ pub fn hostname(args: &HostnameArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
     }
     if let Some(file) = file {
         let content = format!("{}\n", args.hostname);
-        call(
-            plan,
-            "files.put",
-            json!({"src": {"content": content}, "dest": file}),
-        )?;
+        call(plan, "files.put", json!({"src": {"content": content}, "dest": file}))?;
     }
     Ok(())
 }
@@ -141,27 +132,17 @@ fn hostname_list(hostnames: Option<&Hostnames>) -> Vec<String> {
 }
 
 /// Why the hosts file already is as wanted, if it is.
-fn etc_hosts_noop(
-    args: &EtcHostsArgs,
-    names: &[String],
-    current: Option<&Value>,
-) -> Option<String> {
+fn etc_hosts_noop(args: &EtcHostsArgs, names: &[String], current: Option<&Value>) -> Option<String> {
     let (ip, path) = (&args.ip, &args.path);
     if args.present {
-        let current: Option<Vec<String>> = current
-            .and_then(Value::as_array)
-            .map(|items| items.iter().map(python_str).collect());
-        return (current.as_deref() == Some(names))
-            .then(|| format!("{ip} -> {} already present in {path}", names.join(" ")));
+        let current: Option<Vec<String>> = current.and_then(Value::as_array).map(|items| items.iter().map(python_str).collect());
+        return (current.as_deref() == Some(names)).then(|| format!("{ip} -> {} already present in {path}", names.join(" ")));
     }
     let Some(current) = current.filter(|current| !current.is_null()) else {
         return Some(format!("{ip} already absent from {path}"));
     };
     if !names.is_empty() && !names.iter().any(|name| contains_name(current, name)) {
-        return Some(format!(
-            "{ip} in {path} does not reference any of: {}",
-            names.join(" ")
-        ));
+        return Some(format!("{ip} in {path} does not reference any of: {}", names.join(" ")));
     }
     None
 }
@@ -183,10 +164,7 @@ fn edit_hosts_lines(existing: &[String], ip: &str, names: &[String], present: bo
         if present {
             edited.push(entry(names));
         } else if !names.is_empty() {
-            let remaining: Vec<String> = tokens
-                .filter(|name| !names.iter().any(|wanted| wanted == name))
-                .map(str::to_owned)
-                .collect();
+            let remaining: Vec<String> = tokens.filter(|name| !names.iter().any(|wanted| wanted == name)).map(str::to_owned).collect();
             if !remaining.is_empty() {
                 edited.push(entry(&remaining));
             }
@@ -203,9 +181,7 @@ fn edit_hosts_lines(existing: &[String], ip: &str, names: &[String], present: bo
 pub fn etc_hosts(args: &EtcHostsArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let names = hostname_list(args.hostnames.as_ref());
     if args.present && names.is_empty() {
-        return Err(OperationError::Operation(
-            "hostnames must be provided when present=True".to_owned(),
-        ));
+        return Err(OperationError::Operation("hostnames must be provided when present=True".to_owned()));
     }
     let entries = plan.fact("server.EtcHosts", &[("path", json!(args.path))])?;
     if let Some(reason) = etc_hosts_noop(args, &names, entries.get(&args.ip)) {
@@ -215,23 +191,11 @@ pub fn etc_hosts(args: &EtcHostsArgs, plan: &mut Plan<'_>) -> Result<(), Operati
     let existing = plan.fact("files.FileContents", &[("path", json!(args.path))])?;
     let existing: Vec<String> = existing
         .as_array()
-        .map(|lines| {
-            lines
-                .iter()
-                .map(|line| python_str(line).trim_end_matches(['\r', '\n']).to_owned())
-                .collect()
-        })
+        .map(|lines| lines.iter().map(|line| python_str(line).trim_end_matches(['\r', '\n']).to_owned()).collect())
         .unwrap_or_default();
     let edited = edit_hosts_lines(&existing, &args.ip, &names, args.present);
-    let content: String = edited
-        .iter()
-        .flat_map(|line| [line.as_str(), "\n"])
-        .collect();
-    call(
-        plan,
-        "files.put",
-        json!({"src": {"content": content}, "dest": args.path}),
-    )
+    let content: String = edited.iter().flat_map(|line| [line.as_str(), "\n"]).collect();
+    call(plan, "files.put", json!({"src": {"content": content}, "dest": args.path}))
 }
 
 #[cfg(test)]
@@ -243,27 +207,11 @@ mod tests {
     fn hostname_file_is_written_without_hostnamectl() -> Result<(), OperationError> {
         let mut facts = TableFacts::default()
             .with("server.Hostname", &[], json!("old"))
-            .with(
-                "server.Which",
-                &[("command", json!("hostnamectl"))],
-                Value::Null,
-            )
+            .with("server.Which", &[("command", json!("hostnamectl"))], Value::Null)
             .with("server.Os", &[], json!("Linux"))
-            .with(
-                "files.File",
-                &[("path", json!("/etc/hostname"))],
-                Value::Null,
-            )
-            .with(
-                "files.Directory",
-                &[("path", json!("/etc/hostname"))],
-                Value::Null,
-            )
-            .with(
-                "files.Directory",
-                &[("path", json!("/etc"))],
-                json!({"mode": 755}),
-            );
+            .with("files.File", &[("path", json!("/etc/hostname"))], Value::Null)
+            .with("files.Directory", &[("path", json!("/etc/hostname"))], Value::Null)
+            .with("files.Directory", &[("path", json!("/etc"))], json!({"mode": 755}));
         let (commands, _) = run(hostname, &json!({"hostname": "new host"}), &mut facts)?;
         assert_eq!(commands, ["hostname 'new host'", "upload /etc/hostname"]);
         Ok(())
@@ -271,27 +219,16 @@ mod tests {
 
     #[test]
     fn hosts_entries_keep_comments_and_lose_emptied_lines() {
-        let existing: Vec<String> = ["# local", "127.0.0.1 localhost", "10.0.0.1 a b # old", ""]
-            .map(str::to_owned)
-            .into();
+        let existing: Vec<String> = ["# local", "127.0.0.1 localhost", "10.0.0.1 a b # old", ""].map(str::to_owned).into();
         let names = ["a".to_owned(), "b".to_owned()];
-        assert_eq!(
-            edit_hosts_lines(&existing, "10.0.0.1", &names, false),
-            ["# local", "127.0.0.1 localhost", ""]
-        );
+        assert_eq!(edit_hosts_lines(&existing, "10.0.0.1", &names, false), ["# local", "127.0.0.1 localhost", ""]);
         assert_eq!(
             edit_hosts_lines(&existing, "10.0.0.1", &names[..1], false),
             ["# local", "127.0.0.1 localhost", "10.0.0.1 b", ""]
         );
         assert_eq!(
             edit_hosts_lines(&existing, "10.0.0.2", &names, true),
-            [
-                "# local",
-                "127.0.0.1 localhost",
-                "10.0.0.1 a b # old",
-                "",
-                "10.0.0.2 a b"
-            ]
+            ["# local", "127.0.0.1 localhost", "10.0.0.1 a b # old", "", "10.0.0.2 a b"]
         );
     }
 }

@@ -20,14 +20,7 @@ use crate::registry::{OperationDef, call, find};
 /// `server.service`.
 pub const SERVICE: OperationDef = OperationDef {
     name: "server.service",
-    params: &[
-        "service",
-        "running",
-        "restarted",
-        "reloaded",
-        "command",
-        "enabled",
-    ],
+    params: &["service", "running", "restarted", "reloaded", "command", "enabled"],
     plan: |arguments, plan| service(&parse_arguments("server.service", arguments)?, plan),
 };
 
@@ -54,13 +47,7 @@ pub struct ServiceControl<'a> {
 /// Starts, stops, restarts or reloads `name` as `control` asks, given the services'
 /// running states (`statuses`, by name). `action` builds the init system's command
 /// for the service and an action word (`start`, `stop`, or the custom command).
-pub fn service_control(
-    plan: &mut Plan<'_>,
-    name: &str,
-    statuses: &Value,
-    control: &ServiceControl<'_>,
-    action: &dyn Fn(&str, &str) -> StringCommand,
-) {
+pub fn service_control(plan: &mut Plan<'_>, name: &str, statuses: &Value, control: &ServiceControl<'_>, action: &dyn Fn(&str, &str) -> StringCommand) {
     let is_running = statuses.get(name).is_some_and(truthy);
     match control.running {
         Some(false) if is_running => plan.push(action(name, "stop")),
@@ -82,10 +69,7 @@ pub fn service_control(
 }
 
 /// The default of a service operation's `running`: the service should run.
-#[expect(
-    clippy::unnecessary_wraps,
-    reason = "serde's default of an optional argument"
-)]
+#[expect(clippy::unnecessary_wraps, reason = "serde's default of an optional argument")]
 pub(crate) fn running_by_default() -> Option<bool> {
     Some(true)
 }
@@ -135,14 +119,10 @@ fn init_system(plan: &mut Plan<'_>) -> Result<&'static str, OperationError> {
         }
     }
     // Before the `service` check: the BSDs have a `service` command of their own.
-    if BSD_SYSTEMS.contains(&os(plan)?.as_str()) && path_fact(plan, "files.Directory", "/etc/rc.d")?
-    {
+    if BSD_SYSTEMS.contains(&os(plan)?.as_str()) && path_fact(plan, "files.Directory", "/etc/rc.d")? {
         return Ok("bsdinit.service");
     }
-    if which(plan, "service")?
-        || path_fact(plan, "files.Link", "/etc/init.d")?
-        || path_fact(plan, "files.Directory", "/etc/init.d")?
-    {
+    if which(plan, "service")? || path_fact(plan, "files.Link", "/etc/init.d")? || path_fact(plan, "files.Directory", "/etc/init.d")? {
         return Ok("sysvinit.service");
     }
     Err(OperationError::Operation(
@@ -206,18 +186,12 @@ pub fn packages(args: &PackagesArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         }
     }
     Err(OperationError::Operation(
-        "No system package manager found (no apk, apt, brew, dnf, pacman, pkg, xbps, yum or zypper found)"
-            .to_owned(),
+        "No system package manager found (no apk, apt, brew, dnf, pacman, pkg, xbps, yum or zypper found)".to_owned(),
     ))
 }
 
 /// Plans `operation` inline for `caller`, or says which operation oxinfra lacks.
-fn delegate(
-    plan: &mut Plan<'_>,
-    caller: &str,
-    operation: &str,
-    arguments: Value,
-) -> Result<(), OperationError> {
+fn delegate(plan: &mut Plan<'_>, caller: &str, operation: &str, arguments: Value) -> Result<(), OperationError> {
     if find(operation).is_none() {
         return Err(OperationError::Operation(format!(
             "{caller}: this host needs `{operation}`, which oxinfra does not have yet"
@@ -234,11 +208,7 @@ mod tests {
     fn which_facts(found: &[&str], absent: &[&str]) -> TableFacts {
         let mut facts = TableFacts::default();
         for tool in found {
-            facts = facts.with(
-                "server.Which",
-                &[("command", json!(tool))],
-                json!(format!("/usr/bin/{tool}")),
-            );
+            facts = facts.with("server.Which", &[("command", json!(tool))], json!(format!("/usr/bin/{tool}")));
         }
         for tool in absent {
             facts = facts.with("server.Which", &[("command", json!(tool))], Value::Null);
@@ -262,11 +232,7 @@ mod tests {
             command: Some("check"),
         };
         service_control(&mut plan, "web", &json!({"web": false}), &control, &echo);
-        let commands: Vec<String> = plan
-            .commands
-            .iter()
-            .map(oxinfra_core::Command::display)
-            .collect();
+        let commands: Vec<String> = plan.commands.iter().map(oxinfra_core::Command::display).collect();
         assert_eq!(commands, ["ctl web start", "ctl web check"]);
     }
 
@@ -302,39 +268,18 @@ mod tests {
 
     #[test]
     fn no_package_manager_is_an_error() {
-        let tools = [
-            "zypper",
-            "apk",
-            "apt",
-            "brew",
-            "dnf",
-            "pacman",
-            "xbps-install",
-            "xbps",
-            "yum",
-            "pkg",
-            "pkg_add",
-        ];
+        let tools = ["zypper", "apk", "apt", "brew", "dnf", "pacman", "xbps-install", "xbps", "yum", "pkg", "pkg_add"];
         let mut facts = which_facts(&[], &tools);
         let error = run(packages, &json!({"packages": "git"}), &mut facts).err();
-        assert!(
-            matches!(error, Some(OperationError::Operation(message)) if message.starts_with("No system package manager"))
-        );
+        assert!(matches!(error, Some(OperationError::Operation(message)) if message.starts_with("No system package manager")));
     }
 
     #[test]
     fn sysvinit_is_found_by_its_scripts_folder() -> Result<(), OperationError> {
-        let mut facts = which_facts(
-            &[],
-            &["systemctl", "rc-service", "initctl", "sv", "service"],
-        )
-        .with("server.Os", &[], json!("Linux"))
-        .with("files.Link", &[("path", json!("/etc/init.d"))], Value::Null)
-        .with(
-            "files.Directory",
-            &[("path", json!("/etc/init.d"))],
-            json!({"mode": 755}),
-        );
+        let mut facts = which_facts(&[], &["systemctl", "rc-service", "initctl", "sv", "service"])
+            .with("server.Os", &[], json!("Linux"))
+            .with("files.Link", &[("path", json!("/etc/init.d"))], Value::Null)
+            .with("files.Directory", &[("path", json!("/etc/init.d"))], json!({"mode": 755}));
         let local_files = crate::files::lines::test_support::MemoryFiles::default();
         let mut plan = Plan::new(&mut facts, &local_files, "/".into(), "ts".to_owned());
         assert_eq!(init_system(&mut plan)?, "sysvinit.service");

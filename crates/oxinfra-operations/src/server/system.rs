@@ -52,9 +52,7 @@ pub const LOCALE: OperationDef = OperationDef {
 pub const SECURITY_LIMIT: OperationDef = OperationDef {
     name: "server.security_limit",
     params: &["domain", "limit_type", "item", "value"],
-    plan: |arguments, plan| {
-        security_limit(&parse_arguments("server.security_limit", arguments)?, plan)
-    },
+    plan: |arguments, plan| security_limit(&parse_arguments("server.security_limit", arguments)?, plan),
 };
 
 /// Arguments of `server.modprobe`.
@@ -75,10 +73,7 @@ pub struct ModprobeArgs {
 /// `server.modprobe`: loads the modules that are missing, or unloads the loaded ones.
 pub fn modprobe(args: &ModprobeArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let loaded = plan.fact("server.KernelModules", &[])?;
-    let (present, missing): (Vec<&String>, Vec<&String>) = args
-        .module
-        .iter()
-        .partition(|module| contains_name(&loaded, module));
+    let (present, missing): (Vec<&String>, Vec<&String>) = args.module.iter().partition(|module| contains_name(&loaded, module));
     let mut command = StringCommand::raw("modprobe");
     if args.force {
         command = command.text("-f");
@@ -136,9 +131,10 @@ fn find_mount(mounts: &Value, path: &str, device: Option<&str>) -> Option<String
         return Some(path.to_owned());
     }
     let device = given(device)?;
-    mounts.as_object()?.iter().find_map(|(mount_point, info)| {
-        (info.get("device").and_then(Value::as_str) == Some(device)).then(|| mount_point.clone())
-    })
+    mounts
+        .as_object()?
+        .iter()
+        .find_map(|(mount_point, info)| (info.get("device").and_then(Value::as_str) == Some(device)).then(|| mount_point.clone()))
 }
 
 /// A text field of a mount's facts, empty when absent.
@@ -174,33 +170,17 @@ pub fn mount(args: &MountArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
         Some(mount_point) if !options.is_empty() => {
             let info = mounts.get(&mount_point).cloned().unwrap_or(Value::Null);
             let current = info.get("options").cloned().unwrap_or(Value::Null);
-            if options
-                .iter()
-                .any(|option| !contains_name(&current, option))
-            {
+            if options.iter().any(|option| !contains_name(&current, option)) {
                 remount(plan, &info, &mount_point, &options_text)?;
             }
         }
-        _ => plan.noop(format!(
-            "filesystem {} is {}",
-            args.path,
-            if args.mounted {
-                "mounted"
-            } else {
-                "not mounted"
-            }
-        )),
+        _ => plan.noop(format!("filesystem {} is {}", args.path, if args.mounted { "mounted" } else { "not mounted" })),
     }
     Ok(())
 }
 
 /// Remounts with new options: `mount -uo` on the BSDs, `mount -o remount,` elsewhere.
-fn remount(
-    plan: &mut Plan<'_>,
-    info: &Value,
-    mount_point: &str,
-    options: &str,
-) -> Result<(), OperationError> {
+fn remount(plan: &mut Plan<'_>, info: &Value, mount_point: &str, options: &str) -> Result<(), OperationError> {
     let kernel = text_fact(plan, "server.Kernel")?.unwrap_or_default();
     let command = if kernel.trim().contains("BSD") {
         StringCommand::raw("mount")
@@ -239,16 +219,8 @@ pub fn timezone(args: &TimezoneArgs, plan: &mut Plan<'_>) -> Result<(), Operatio
         plan.push(StringCommand::raw("timedatectl set-timezone").quoted(&args.timezone));
     } else {
         let zone_file = format!("/usr/share/zoneinfo/{}", args.timezone);
-        plan.push(
-            StringCommand::raw("ln -sf")
-                .quoted(zone_file)
-                .text("/etc/localtime"),
-        );
-        plan.push(
-            StringCommand::raw("echo")
-                .quoted(&args.timezone)
-                .text("> /etc/timezone"),
-        );
+        plan.push(StringCommand::raw("ln -sf").quoted(zone_file).text("/etc/localtime"));
+        plan.push(StringCommand::raw("echo").quoted(&args.timezone).text("> /etc/timezone"));
     }
     Ok(())
 }
@@ -277,16 +249,9 @@ pub struct SysctlArgs {
 fn try_int(value: &Value) -> Value {
     match value {
         Value::Bool(flag) => json!(i64::from(*flag)),
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "Python's int() truncates floats"
-        )]
-        Value::Number(number) if number.is_f64() => number
-            .as_f64()
-            .map_or_else(|| value.clone(), |float| json!(float.trunc() as i64)),
-        Value::String(text) => {
-            parse_python_int(text).map_or_else(|| value.clone(), |number| json!(number))
-        }
+        #[expect(clippy::cast_possible_truncation, reason = "Python's int() truncates floats")]
+        Value::Number(number) if number.is_f64() => number.as_f64().map_or_else(|| value.clone(), |float| json!(float.trunc() as i64)),
+        Value::String(text) => parse_python_int(text).map_or_else(|| value.clone(), |number| json!(number)),
         other => other.clone(),
     }
 }
@@ -296,11 +261,7 @@ fn try_int(value: &Value) -> Value {
 fn parse_python_int(text: &str) -> Option<i64> {
     let trimmed = text.trim();
     let digits = trimmed.trim_start_matches(['+', '-']);
-    if trimmed.len() - digits.len() > 1
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
+    if trimmed.len() - digits.len() > 1 || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
         return None;
     }
     trimmed.replace('_', "").parse().ok()
@@ -312,11 +273,7 @@ fn normalise_sysctl_value(value: &Value) -> Value {
     match value {
         Value::Array(items) if items.len() == 1 => try_int(&items[0]),
         Value::Array(items) => Value::Array(items.iter().map(try_int).collect()),
-        Value::String(text) if text.split_whitespace().count() > 1 => Value::Array(
-            text.split_whitespace()
-                .map(|item| try_int(&json!(item)))
-                .collect(),
-        ),
+        Value::String(text) if text.split_whitespace().count() > 1 => Value::Array(text.split_whitespace().map(|item| try_int(&json!(item))).collect()),
         other => try_int(other),
     }
 }
@@ -325,13 +282,7 @@ fn normalise_sysctl_value(value: &Value) -> Value {
 fn python_equal(left: &Value, right: &Value) -> bool {
     match (left, right) {
         (Value::Number(left), Value::Number(right)) => left.as_f64() == right.as_f64(),
-        (Value::Array(left), Value::Array(right)) => {
-            left.len() == right.len()
-                && left
-                    .iter()
-                    .zip(right)
-                    .all(|(left, right)| python_equal(left, right))
-        }
+        (Value::Array(left), Value::Array(right)) => left.len() == right.len() && left.iter().zip(right).all(|(left, right)| python_equal(left, right)),
         _ => left == right,
     }
 }
@@ -348,19 +299,11 @@ pub fn sysctl(args: &SysctlArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     if python_equal(&current, &wanted) {
         plan.noop(format!("sysctl {} is set to {value_text}", args.key));
     } else {
-        let assignment = unspaced(
-            StringCommand::new()
-                .quoted(&args.key)
-                .text("=")
-                .quoted(&value_text),
-        );
+        let assignment = unspaced(StringCommand::new().quoted(&args.key).text("=").quoted(&value_text));
         plan.push(StringCommand::raw("sysctl").nested(assignment));
     }
     if args.persist {
-        let mut line = LineArgs::new(
-            &args.persist_file,
-            format!("{}[[:space:]]*=[[:space:]]*{value_text}", args.key),
-        );
+        let mut line = LineArgs::new(&args.persist_file, format!("{}[[:space:]]*=[[:space:]]*{value_text}", args.key));
         line.replace = Some(format!("{} = {value_text}", args.key));
         lines::line(&line, plan)?;
     }
@@ -395,16 +338,10 @@ pub fn locale(args: &LocaleArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
             ("extended_regex", json!(false)),
         ],
     )?;
-    let matching: Vec<String> = matching
-        .as_array()
-        .map(|lines| lines.iter().map(python_str).collect())
-        .unwrap_or_default();
+    let matching: Vec<String> = matching.as_array().map(|lines| lines.iter().map(python_str).collect()).unwrap_or_default();
     let line = match matching.as_slice() {
         [] => {
-            return Err(OperationError::Operation(format!(
-                "Locale {} not found in {LOCALE_DEFINITIONS}",
-                args.locale
-            )));
+            return Err(OperationError::Operation(format!("Locale {} not found in {LOCALE_DEFINITIONS}", args.locale)));
         }
         [line] => line,
         _ => {
@@ -422,11 +359,7 @@ pub fn locale(args: &LocaleArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
         plan.push_raw("locale-gen");
     }
     if args.present && !is_installed {
-        let enable = ReplaceArgs::new(
-            LOCALE_DEFINITIONS,
-            format!("^{line}$"),
-            line.replace("# ", ""),
-        );
+        let enable = ReplaceArgs::new(LOCALE_DEFINITIONS, format!("^{line}$"), line.replace("# ", ""));
         lines::replace(&enable, plan)?;
         plan.push_raw("locale-gen");
     }
@@ -452,15 +385,9 @@ pub struct SecurityLimitArgs {
 pub fn security_limit(args: &SecurityLimitArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let mut line = LineArgs::new(
         "/etc/security/limits.conf",
-        format!(
-            "^{}[[:space:]]+{}[[:space:]]+{}",
-            args.domain, args.limit_type, args.item
-        ),
+        format!("^{}[[:space:]]+{}[[:space:]]+{}", args.domain, args.limit_type, args.item),
     );
-    line.replace = Some(format!(
-        "{}\t{}\t{}\t{}",
-        args.domain, args.limit_type, args.item, args.value
-    ));
+    line.replace = Some(format!("{}\t{}\t{}\t{}", args.domain, args.limit_type, args.item, args.value));
     lines::line(&line, plan)
 }
 
@@ -473,10 +400,7 @@ mod tests {
     fn sysctl_values_are_compared_as_the_fact_reports_them() {
         assert_eq!(normalise_sysctl_value(&json!("2000")), json!(2000));
         assert_eq!(normalise_sysctl_value(&json!(["1024"])), json!(1024));
-        assert_eq!(
-            normalise_sysctl_value(&json!("1024 65535")),
-            json!([1024, 65535])
-        );
+        assert_eq!(normalise_sysctl_value(&json!("1024 65535")), json!([1024, 65535]));
         assert_eq!(normalise_sysctl_value(&json!("cubic")), json!("cubic"));
         assert!(python_equal(&json!(2000), &json!(2000.0)));
     }
@@ -493,17 +417,13 @@ mod tests {
     #[test]
     fn mount_found_by_device_when_path_differs() {
         let mounts = json!({"/mnt/data": {"device": "/dev/sdb1"}});
-        assert_eq!(
-            find_mount(&mounts, "/data", Some("/dev/sdb1")).as_deref(),
-            Some("/mnt/data")
-        );
+        assert_eq!(find_mount(&mounts, "/data", Some("/dev/sdb1")).as_deref(), Some("/mnt/data"));
         assert_eq!(find_mount(&mounts, "/data", None), None);
     }
 
     #[test]
     fn modprobe_force_unloads_loaded_modules() -> Result<(), OperationError> {
-        let mut facts =
-            TableFacts::default().with("server.KernelModules", &[], json!({"floppy": {}}));
+        let mut facts = TableFacts::default().with("server.KernelModules", &[], json!({"floppy": {}}));
         let arguments = json!({"module": ["floppy", "other"], "present": false, "force": true});
         let (commands, _) = run(modprobe, &arguments, &mut facts)?;
         assert_eq!(commands, ["modprobe -f -r -a floppy"]);
@@ -513,30 +433,15 @@ mod tests {
     #[test]
     fn modprobe_unloaded_module_is_a_noop() -> Result<(), OperationError> {
         let mut facts = TableFacts::default().with("server.KernelModules", &[], json!({}));
-        let outcome = run(
-            modprobe,
-            &json!({"module": "floppy", "present": false}),
-            &mut facts,
-        )?;
-        assert_eq!(
-            outcome,
-            (vec![], Some("module floppy is not loaded".to_owned()))
-        );
+        let outcome = run(modprobe, &json!({"module": "floppy", "present": false}), &mut facts)?;
+        assert_eq!(outcome, (vec![], Some("module floppy is not loaded".to_owned())));
         Ok(())
     }
 
     #[test]
     fn mount_with_every_option_already_set_does_nothing() -> Result<(), OperationError> {
-        let mut facts = TableFacts::default().with(
-            "server.Mounts",
-            &[],
-            json!({"/data": {"options": ["rw", "noatime"]}}),
-        );
-        let outcome = run(
-            mount,
-            &json!({"path": "/data", "options": ["noatime"]}),
-            &mut facts,
-        )?;
+        let mut facts = TableFacts::default().with("server.Mounts", &[], json!({"/data": {"options": ["rw", "noatime"]}}));
+        let outcome = run(mount, &json!({"path": "/data", "options": ["noatime"]}), &mut facts)?;
         assert_eq!(outcome, (vec![], None));
         Ok(())
     }
@@ -544,11 +449,7 @@ mod tests {
     #[test]
     fn sysctl_persists_the_line() -> Result<(), OperationError> {
         let mut facts = TableFacts::default()
-            .with(
-                "server.Sysctl",
-                &[("keys", json!(["vm.swappiness"]))],
-                json!({"vm.swappiness": 10}),
-            )
+            .with("server.Sysctl", &[("keys", json!(["vm.swappiness"]))], json!({"vm.swappiness": 10}))
             .find_in_file(
                 "/etc/sysctl.conf",
                 "^.*vm.swappiness[[:space:]]*=[[:space:]]*10.*$",
@@ -558,9 +459,7 @@ mod tests {
         let (commands, noop) = run(sysctl, &arguments, &mut facts)?;
         assert_eq!(
             commands,
-            [
-                "sed -i.ts 's/^.*vm.swappiness[[:space:]]*=[[:space:]]*10.*$/vm.swappiness = 10/' /etc/sysctl.conf && rm -f /etc/sysctl.conf.ts"
-            ]
+            ["sed -i.ts 's/^.*vm.swappiness[[:space:]]*=[[:space:]]*10.*$/vm.swappiness = 10/' /etc/sysctl.conf && rm -f /etc/sysctl.conf.ts"]
         );
         assert_eq!(noop.as_deref(), Some("sysctl vm.swappiness is set to 10"));
         Ok(())

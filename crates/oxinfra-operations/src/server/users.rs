@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
-use super::{
-    contains_name, given, one_or_many, os, require_shadow_tool, truthy, unspaced, yes,
-};
+use super::{contains_name, given, one_or_many, os, require_shadow_tool, truthy, unspaced, yes};
 use crate::files::lines::{self, LineArgs};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::{OperationDef, call};
@@ -65,9 +63,7 @@ pub fn group(args: &GroupArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
         }
         command = command.quoted(&args.group);
         if let Some(gid) = args.gid.as_ref().filter(|gid| truthy(gid)) {
-            command = command
-                .text(if freebsd { "-g" } else { "--gid" })
-                .quoted(python_str(gid));
+            command = command.text(if freebsd { "-g" } else { "--gid" }).quoted(python_str(gid));
         }
         plan.push(command);
     }
@@ -85,12 +81,7 @@ pub const USER_AUTHORIZED_KEYS: OperationDef = OperationDef {
         "authorized_key_directory",
         "authorized_key_filename",
     ],
-    plan: |arguments, plan| {
-        user_authorized_keys(
-            &parse_arguments("server.user_authorized_keys", arguments)?,
-            plan,
-        )
-    },
+    plan: |arguments, plan| user_authorized_keys(&parse_arguments("server.user_authorized_keys", arguments)?, plan),
 };
 
 /// Arguments of `server.user_authorized_keys`.
@@ -124,25 +115,17 @@ fn read_public_keys(plan: &Plan<'_>, entry: &str) -> Result<Vec<String>, Operati
     if !plan.local_files.is_file(&path) && !plan.local_files.is_dir(&path) {
         return Ok(vec![entry.trim().to_owned()]);
     }
-    let bytes = plan.local_files.read(&path).map_err(|error| {
-        OperationError::Operation(format!(
-            "cannot read public key file `{}`: {error}",
-            path.display()
-        ))
-    })?;
+    let bytes = plan
+        .local_files
+        .read(&path)
+        .map_err(|error| OperationError::Operation(format!("cannot read public key file `{}`: {error}", path.display())))?;
     let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
-    Ok(text
-        .split_inclusive('\n')
-        .map(|line| line.trim().to_owned())
-        .collect())
+    Ok(text.split_inclusive('\n').map(|line| line.trim().to_owned()).collect())
 }
 
 /// `server.user_authorized_keys`: ensures the user's `.ssh` folder and key file, and
 /// the keys in it (appended, or the whole file rewritten with `delete_keys`).
-pub fn user_authorized_keys(
-    args: &UserAuthorizedKeysArgs,
-    plan: &mut Plan<'_>,
-) -> Result<(), OperationError> {
+pub fn user_authorized_keys(args: &UserAuthorizedKeysArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let directory = if let Some(directory) = given(args.authorized_key_directory.as_deref()) {
         directory.to_owned()
     } else {
@@ -161,14 +144,8 @@ pub fn user_authorized_keys(
         json!({"path": directory, "user": args.user, "group": group, "mode": 700}),
     )?;
     let key_file = format!("{directory}/{filename}");
-    let current = plan.fact(
-        "server.AuthorizedKeys",
-        &[("user", json!(args.user)), ("path", json!(key_file))],
-    )?;
-    let current: Vec<String> = current
-        .as_array()
-        .map(|keys| keys.iter().map(python_str).collect())
-        .unwrap_or_default();
+    let current = plan.fact("server.AuthorizedKeys", &[("user", json!(args.user)), ("path", json!(key_file))])?;
+    let current: Vec<String> = current.as_array().map(|keys| keys.iter().map(python_str).collect()).unwrap_or_default();
     let owned_file = json!({"path": key_file, "user": args.user, "group": group, "mode": 600});
     if args.delete_keys && current != keys {
         let content: String = keys.iter().flat_map(|key| [key.as_str(), "\n"]).collect();
@@ -338,9 +315,7 @@ impl UserContext<'_> {
             options = options.text("-r");
         }
         if let Some(uid) = args.uid.as_ref().filter(|uid| truthy(uid)) {
-            options = options
-                .text(if self.freebsd() { "-u" } else { "--uid" })
-                .quoted(python_str(uid));
+            options = options.text(if self.freebsd() { "-u" } else { "--uid" }).quoted(python_str(uid));
         }
         if let Some(comment) = given(args.comment.as_deref()) {
             options = options.text("-c").quoted(comment);
@@ -411,10 +386,7 @@ impl UserContext<'_> {
             return Ok(());
         }
         if self.freebsd() {
-            plan.push(spread(
-                StringCommand::raw("pw usermod -n").quoted(&args.user),
-                options,
-            ));
+            plan.push(spread(StringCommand::raw("pw usermod -n").quoted(&args.user), options));
         } else {
             require_shadow_tool(plan, &self.os, "usermod")?;
             plan.push(spread(StringCommand::raw("usermod"), options).quoted(&args.user));
@@ -425,12 +397,7 @@ impl UserContext<'_> {
 
 /// Adds `-G` (with `-a` when appending) when the secondary groups are not as wanted:
 /// all held when appending, exactly these otherwise.
-fn secondary_groups(
-    options: StringCommand,
-    groups: &[String],
-    current: Option<&Value>,
-    append: bool,
-) -> StringCommand {
+fn secondary_groups(options: StringCommand, groups: &[String], current: Option<&Value>, append: bool) -> StringCommand {
     let current: BTreeSet<&str> = current
         .and_then(Value::as_array)
         .map(|names| names.iter().filter_map(Value::as_str).collect())
@@ -452,10 +419,7 @@ fn home_directory(args: &UserArgs, existing: Option<&Value>) -> Option<String> {
         return Some(home.clone());
     }
     let default = format!("/home/{}", args.user);
-    match existing
-        .filter(|info| truthy(info))
-        .and_then(|info| info.get("home"))
-    {
+    match existing.filter(|info| truthy(info)).and_then(|info| info.get("home")) {
         Some(home) => home.as_str().map(str::to_owned),
         None => Some(default),
     }
@@ -466,10 +430,7 @@ fn home_directory(args: &UserArgs, existing: Option<&Value>) -> Option<String> {
 pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let users = plan.fact("server.Users", &[])?;
     let existing_groups = plan.fact("server.Groups", &[])?;
-    let existing = users
-        .get(&args.user)
-        .filter(|info| !info.is_null())
-        .cloned();
+    let existing = users.get(&args.user).filter(|info| !info.is_null()).cloned();
     let os = os(plan)?;
     let home = home_directory(args, existing.as_ref());
     let mut context = UserContext {
@@ -486,18 +447,14 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     }
     match &existing {
         None => {
-            if given(context.group.as_deref()).is_none()
-                && contains_name(&existing_groups, &args.user)
-            {
+            if given(context.group.as_deref()).is_none() && contains_name(&existing_groups, &args.user) {
                 context.group = Some(args.user.clone());
             }
             context.create(plan)?;
         }
         Some(existing) => context.modify(plan, existing)?,
     }
-    let group = given(context.group.as_deref())
-        .unwrap_or(&args.user)
-        .to_owned();
+    let group = given(context.group.as_deref()).unwrap_or(&args.user).to_owned();
     let home = context.home.clone();
     if let Some(home) = given(home.as_deref()).filter(|_| args.ensure_home) {
         call(
@@ -532,11 +489,7 @@ mod tests {
             .with("server.Users", &[], json!({ "someone": info.clone() }))
             .with("server.Groups", &[], json!([]))
             .with("server.Os", &[], json!(os))
-            .with(
-                "server.Which",
-                &[("command", json!("usermod"))],
-                json!("/usr/sbin/usermod"),
-            )
+            .with("server.Which", &[("command", json!("usermod"))], json!("/usr/sbin/usermod"))
     }
 
     #[test]
@@ -566,11 +519,7 @@ mod tests {
             .with("server.Users", &[], json!({}))
             .with("server.Groups", &[], json!([]))
             .with("server.Os", &[], json!("Linux"));
-        let outcome = run(
-            user,
-            &json!({"user": "nobody", "present": false}),
-            &mut facts,
-        )?;
+        let outcome = run(user, &json!({"user": "nobody", "present": false}), &mut facts)?;
         assert_eq!(outcome, (vec![], None));
         Ok(())
     }
@@ -585,25 +534,15 @@ mod tests {
                 &[("path", json!("/home/u/.ssh"))],
                 json!({"user": "u", "group": "u", "mode": 700}),
             )
-            .with(
-                "files.File",
-                &[("path", json!(key_file))],
-                json!({"user": "u", "group": "u", "mode": 600}),
-            )
-            .with(
-                "server.AuthorizedKeys",
-                &[("user", json!("u")), ("path", json!(key_file))],
-                json!(["k1"]),
-            )
+            .with("files.File", &[("path", json!(key_file))], json!({"user": "u", "group": "u", "mode": 600}))
+            .with("server.AuthorizedKeys", &[("user", json!("u")), ("path", json!(key_file))], json!(["k1"]))
             .find_in_file(key_file, "^.*k2.*$", json!([]));
         let files = MemoryFiles([(PathBuf::from("/keys.pub"), b"k1\r\nk2\n".to_vec())].into());
         let arguments = json!({"user": "u", "public_keys": "keys.pub"});
         let (commands, _) = run_with_files(user_authorized_keys, &arguments, &mut facts, &files)?;
         assert_eq!(
             commands,
-            [
-                "( [ $(tail -c1 /home/u/.ssh/authorized_keys | wc -l) -eq 0 ] && echo ; echo k2 ) >> /home/u/.ssh/authorized_keys"
-            ]
+            ["( [ $(tail -c1 /home/u/.ssh/authorized_keys | wc -l) -eq 0 ] && echo ; echo k2 ) >> /home/u/.ssh/authorized_keys"]
         );
         Ok(())
     }
