@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -24,8 +23,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from oxinfra import _core
 
 HOSTS = 3
 
@@ -99,8 +96,6 @@ def assert_second_run_changes_nothing(oxinfra, hosts) -> None:
 
 
 def test_git_bare_repo_clone_and_config(oxinfra, lab_hosts, lab_inventory, tmp_path: Path) -> None:
-    if "git.repo" not in json.loads(_core.operation_params()):
-        pytest.skip("git.repo is not registered yet: its fixtures need ssh.keyscan (git.repo/clone_keyscan)")
     hosts = lab_hosts(HOSTS)
     lab_inventory(tmp_path, HOSTS, "root")
     for host in hosts:
