@@ -98,6 +98,7 @@ pub struct Engine {
     status: Mutex<HostStatus>,
     /// The sudo password asked for during the run: `None` before asking, `Some(None)`
     /// when there was no terminal to ask on.
+    #[expect(clippy::option_option, reason = "not asked yet, asked without a terminal, asked and answered")]
     sudo_password: tokio::sync::Mutex<Option<Option<String>>>,
 }
 
@@ -1209,9 +1210,9 @@ impl Engine {
                 let Some(operation) = by_hash.get(hash) else { continue };
                 if operation.will_change == Some(true) {
                     if operation.arguments.conditions.is_empty() {
-                        change.push(host)
+                        change.push(host);
                     } else {
-                        conditional.push(host)
+                        conditional.push(host);
                     }
                 }
             }
@@ -1289,9 +1290,9 @@ impl Engine {
                 hosts.push(host);
                 if operation.will_change == Some(true) {
                     if operation.arguments.conditions.is_empty() {
-                        change.push(host)
+                        change.push(host);
                     } else {
-                        conditional.push(host)
+                        conditional.push(host);
                     }
                 }
                 match &operation.result {

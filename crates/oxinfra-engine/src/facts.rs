@@ -69,12 +69,11 @@ pub struct CacheSource<'a> {
 impl FactSource for CacheSource<'_> {
     fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
         self.read.insert(key.clone());
-        match self.cache.get(self.context, key) {
-            Some(value) => Ok(value.clone()),
-            None => {
-                self.missing.insert(key.clone());
-                Err(Missing(key.clone()))
-            }
+        if let Some(value) = self.cache.get(self.context, key) {
+            Ok(value.clone())
+        } else {
+            self.missing.insert(key.clone());
+            Err(Missing(key.clone()))
         }
     }
 }
@@ -177,18 +176,18 @@ fn split_batch(output: &CommandOutput, count: usize) -> Vec<FactOutput> {
             }
             let index = rest.trim().parse().ok();
             if is_stdout {
-                stdout_index = index
+                stdout_index = index;
             } else {
-                stderr_index = index
+                stderr_index = index;
             }
             continue;
         }
         let target = if is_stdout { stdout_index } else { stderr_index };
         if let Some(part) = target.and_then(|index| parts.get_mut(index)) {
             if is_stdout {
-                part.stdout.push(line.text.clone())
+                part.stdout.push(line.text.clone());
             } else {
-                part.stderr.push(line.text.clone())
+                part.stderr.push(line.text.clone());
             }
         }
     }

@@ -460,7 +460,7 @@ fn run_fact_case(group: &str, case: &Value) -> Outcome {
         Some(Value::Array(lines)) => lines.iter().map(|line| line.as_str().map_or_else(|| line.to_string(), str::to_owned)).collect(),
         _ => Vec::new(),
     };
-    let expected = case.get("fact").map(decode_value).unwrap_or(Value::Null);
+    let expected = case.get("fact").map_or(Value::Null, decode_value);
     match (fact.process)(&arguments, &output) {
         Ok(got) if json_equal(&got, &expected) => {}
         Ok(got) => problems.push(format!("fact:\n  expected {expected}\n       got {got}")),

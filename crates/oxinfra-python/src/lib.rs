@@ -1,6 +1,7 @@
-//! `oxinfra._core`: the Python extension, and the only crate that uses PyO3. It
+//! `oxinfra._core`: the Python extension, and the only crate that uses `PyO3`. It
 //! converts arguments (plain data crosses as JSON text), calls the engine with the GIL
 //! released, and maps engine errors to Python exceptions. No domain logic lives here.
+#![expect(clippy::needless_pass_by_value, reason = "PyO3 extracts Python arguments into owned values")]
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -104,7 +105,7 @@ fn fact_names() -> Vec<String> {
 }
 
 /// Runs one fixture case; returns `(outcome, message)`, outcome one of passed, failed,
-/// not_implemented, skipped.
+/// `not_implemented`, skipped.
 #[pyfunction]
 fn run_fixture_case(kind: &str, group: &str, path: PathBuf) -> (String, String) {
     match fixtures::run_case(kind, group, &path) {
@@ -385,7 +386,7 @@ impl PyEngine {
         self.engine.will_change(host, hash)
     }
 
-    /// Executes the run: `strategy` is default, serial or no_wait.
+    /// Executes the run: `strategy` is default, serial or `no_wait`.
     fn run(&self, py: Python<'_>, strategy: &str) -> PyResult<()> {
         let strategy = match strategy {
             "serial" => Strategy::Serial,

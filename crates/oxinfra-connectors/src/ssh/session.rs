@@ -254,14 +254,14 @@ async fn tcp_connect(host: &str, settings: &Settings) -> Result<TcpStream, SshEr
                 failure = Some(SshError::Refused {
                     host: host.to_owned(),
                     address: address.clone(),
-                })
+                });
             }
             Ok(Err(error)) => {
                 failure = Some(SshError::Tcp {
                     host: host.to_owned(),
                     address: address.clone(),
                     detail: error.to_string(),
-                })
+                });
             }
             Err(_) => failure = Some(timeout("TCP connect to")),
         }
