@@ -57,6 +57,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--ansible-max-hosts", type=int, default=0, help="run Ansible only up to this many hosts (0: always)")
     parser.add_argument("--out", type=Path, help="results folder (default: bench/results/<date>)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one run of one tool may take")
+    parser.add_argument("--merge", action="store_true", help="replace only the rows this run makes in an existing results folder")
     parser.add_argument("--oxinfra-version", default="unknown", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     arguments.hosts = [int(value) for value in arguments.hosts.split(",")]
@@ -132,7 +133,7 @@ def per_host(counts: dict[int, dict[str, int]], name: str) -> float:
     return statistics.median(values[name] for values in counts.values())
 
 
-def run_cell(arguments: argparse.Namespace, count: int, rtt: int, writer, rows: list[dict], raw: dict) -> None:
+def run_cell(arguments: argparse.Namespace, count: int, rtt: int, writer, rows: list[dict], raw: dict, earlier: dict | None = None) -> None:
     numbers = labhosts.host_numbers(count)
     rundir = arguments.out / "logs" / f"{count}-hosts-{rtt}ms"
     say(f"== {count} hosts (host{numbers[0]}..host{numbers[-1]}), {rtt} ms RTT")
@@ -174,6 +175,11 @@ def run_cell(arguments: argparse.Namespace, count: int, rtt: int, writer, rows: 
                 notes.append("a lab host restarted during the run (someone ran lab reset/down?)")
             if result.leftovers:
                 notes.append(f"{result.leftovers} leftover processes ended")
+            usual = per_host(counts, "connections")
+            crowded = sorted(n for n, c in counts.items() if c["connections"] > usual)
+            if crowded:
+                hosts = ", ".join(f"host{n}" for n in crowded[:5]) + (" ..." if len(crowded) > 5 else "")
+                notes.append(f"more SSH connections than the other hosts on {hosts}: someone else used them during the run")
             row.update(
                 status=status,
                 wall_s=round(result.wall_s, 2),
@@ -206,10 +212,18 @@ def run_cell(arguments: argparse.Namespace, count: int, rtt: int, writer, rows: 
             say(f"{tool} {phase}: {row['status']} wall {row['wall_s']} s, cpu {row['cpu_s']} s, rss {row['max_rss_mib']} MiB, "
                 f"{row['connections_per_host']} conn + {row['commands_per_host']} cmd + {row['sftp_per_host']} sftp per host")  # fmt: skip
             record(writer, rows, row)
-    compare_states(count, rtt, states, rows, raw)
+    compare_states(count, rtt, states, rows, raw, earlier_floor(earlier, count, rtt))
 
 
-def compare_states(count: int, rtt: int, states: dict, rows: list[dict], raw: dict) -> None:
+def earlier_floor(earlier: dict | None, count: int, rtt: int) -> dict[int, str] | None:
+    """The floor's per-host digests after its first run, from an earlier run into the same folder."""
+    for run in (earlier or {}).get("runs", []):
+        if (int(run["hosts"]), int(run["rtt_ms"]), run["tool"], run["phase"], run["status"]) == (count, rtt, "floor", "first", "ok"):
+            return {int(number): digest for number, digest in run["digests"].items()}
+    return None
+
+
+def compare_states(count: int, rtt: int, states: dict, rows: list[dict], raw: dict, floor_digests: dict[int, str] | None = None) -> None:
     """Marks each tool's rows with whether it left every host as the reference did.
 
     The reference is the floor, or else the first tool whose first run succeeded; a tool
@@ -217,10 +231,15 @@ def compare_states(count: int, rtt: int, states: dict, rows: list[dict], raw: di
     """
     cell = [row for row in rows if (row["hosts"], row["rtt_ms"]) == (count, rtt)]
     succeeded = [tool for tool in states if any(r["tool"] == tool and r["phase"] == "first" and r["status"] == "ok" for r in cell)]
+    if "floor" not in succeeded and floor_digests:
+        states = {"floor": {n: labhosts.HostState({}, digest) for n, digest in floor_digests.items()}, **states}
+        succeeded = ["floor", *succeeded]
     if not succeeded:
         return
     reference = "floor" if "floor" in succeeded else succeeded[0]
     for tool, host_states in states.items():
+        if not any(row["tool"] == tool for row in cell):
+            continue
         differing = [n for n, state in host_states.items() if state.digest != states[reference][n].digest]
         verdict = f"same as {reference}" if not differing else f"differs from {reference} on {len(differing)}/{len(host_states)}"
         if tool == reference:
@@ -248,6 +267,20 @@ def record(writer, rows: list[dict], row: dict) -> None:
     writer.writerow({key: row.get(key, "") for key in FIELDS})
 
 
+def merge(earlier_rows: list[dict], earlier: dict, rows: list[dict], raw: dict) -> tuple[list[dict], dict]:
+    """The earlier results with this run's rows in place of the same tool, phase and setting."""
+    key = lambda row: (int(row["hosts"]), int(row["rtt_ms"]), row["tool"], row["phase"])  # noqa: E731
+    replaced = {key(row) for row in rows}
+    merged = [row for row in earlier_rows if key(row) not in replaced] + rows
+    merged.sort(key=lambda row: (int(row["hosts"]), int(row["rtt_ms"]), TOOLS.index(row["tool"]), PHASES.index(row["phase"])))
+    runs = [run for run in earlier.get("runs", []) if key(run) not in replaced] + raw.get("runs", [])
+    later = [*earlier.get("later_runs", []), {name: raw[name] for name in ("command", "oxinfra", "started", "finished")}]
+    redone = {(hosts, rtt, tool) for hosts, rtt, tool, _ in replaced}
+    kept = [entry for entry in earlier.get("state_differences", []) if (entry["hosts"], entry["rtt_ms"], entry["tool"]) not in redone]
+    differences = kept + raw.get("state_differences", [])
+    return merged, {**earlier, "runs": runs, "later_runs": later, "state_differences": differences}
+
+
 def main() -> int:
     arguments = parse_arguments()
     arguments.out.mkdir(parents=True, exist_ok=True)
@@ -261,23 +294,33 @@ def main() -> int:
     original_delay = labhosts.current_delay()
     rows: list[dict] = []
     csv_path = arguments.out / "results.csv"
+    earlier_rows: list[dict] = []
+    earlier: dict | None = None
+    if arguments.merge and csv_path.exists():
+        with open(csv_path, newline="") as file:
+            earlier_rows = list(csv.DictReader(file))
+        earlier = json.loads((arguments.out / "raw.json").read_text())
+    progress = arguments.out / ("results.new.csv" if earlier else "results.csv")
     try:
-        with open(csv_path, "w", newline="") as file:
+        with open(progress, "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=FIELDS)
             writer.writeheader()
             for count in sorted(arguments.hosts):
                 for rtt in arguments.rtt:
-                    run_cell(arguments, count, rtt, writer, rows, raw)
+                    run_cell(arguments, count, rtt, writer, rows, raw, earlier)
                     file.flush()
-        # the state verdicts are known only once a cell ends: rewrite with them
+    finally:
+        labhosts.delay(int(float(original_delay)))
+        raw["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        if earlier:
+            rows, raw = merge(earlier_rows, earlier, rows, raw)
+            progress.unlink()
+        # the state verdicts are known only once a cell ends: write the rows again with them
         with open(csv_path, "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=FIELDS)
             writer.writeheader()
             for row in rows:
                 writer.writerow({key: row.get(key, "") for key in FIELDS})
-    finally:
-        labhosts.delay(int(float(original_delay)))
-        raw["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
         (arguments.out / "raw.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     report.write(arguments.out, rows, raw)
     say(f"results in {arguments.out}")

@@ -106,13 +106,15 @@ def markdown(rows: list[dict], raw: dict) -> str:
     out.append(f"Command: `{raw.get('command', 'bench/run')}`; oxinfra `{raw.get('oxinfra', '?')}`; ")
     machine = raw.get("machine", {})
     out.append(f"{machine.get('cpus', '?')} CPUs, kernel {machine.get('kernel', '?')}; {raw.get('started', '')} to {raw.get('finished', '')}.")
+    for later in raw.get("later_runs", []):
+        out.append(f"Rows of a later run replace the same rows of the first: `{later['command']}`, {later['started']} to {later['finished']}.")
     out += ["", "See `bench/README.md` for what each column measures and the caveats.", ""]
     out += [f"## Issue 5's targets ({TARGET_HOSTS} hosts, {TARGET_RTT} ms RTT unless said)", ""]
     out += _table(["target", "wanted", "measured", ""], targets(index))
     for hosts, rtt in cells:
         out += ["", f"## {hosts} hosts, {rtt} ms RTT", ""]
         header = ["tool", "first run s", "re-run s", "CPU first s", "CPU re-run s", "peak RSS MiB", "tree PSS MiB",
-                  "conn/host", "cmds/host first", "cmds/host re-run", "changed re-run", "state"]  # fmt: skip
+                  "conn/host", "remote cmds/host first", "remote cmds/host re-run", "changed re-run", "state"]  # fmt: skip
         body = []
         notes = []
         for tool in TOOL_ORDER:
