@@ -55,7 +55,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--rtt", default="0,20", help="round-trip delays in ms, comma separated (default: 0,20)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"tools, comma separated (default: {','.join(TOOLS)})")
     parser.add_argument("--ansible-max-hosts", type=int, default=0, help="run Ansible only up to this many hosts (0: always)")
-    parser.add_argument("--out", type=Path, help="results folder (default: bench/results/<date>)")
+    parser.add_argument("--out", type=Path, help="results folder (default: bench/results/<date> for the whole matrix, else /tmp/oxinfra-bench/<time>)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one run of one tool may take")
     parser.add_argument("--merge", action="store_true", help="replace only the rows this run makes in an existing results folder")
     parser.add_argument("--oxinfra-version", default="unknown", help=argparse.SUPPRESS)
@@ -66,7 +66,14 @@ def parse_arguments() -> argparse.Namespace:
     unknown = set(arguments.tools) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))} (known: {', '.join(TOOLS)})")
-    arguments.out = arguments.out or BENCH / "results" / datetime.date.today().isoformat()
+    full = (arguments.hosts, arguments.rtt, arguments.tools) == ([10, 50, 250], [0, 20], list(TOOLS))
+    if arguments.out is None:
+        # Only the whole matrix (or a --merge into it) lands in bench/results/, to be committed.
+        now = datetime.datetime.now()
+        partial = not full and not arguments.merge
+        arguments.out = Path(f"/tmp/oxinfra-bench/{now:%Y-%m-%dT%H%M%S}") if partial else BENCH / "results" / now.date().isoformat()
+    if (arguments.out / "results.csv").exists() and not arguments.merge:
+        parser.error(f"{arguments.out} already holds results: --merge replaces only this run's rows, --out names another folder")
     return arguments
 
 
