@@ -163,6 +163,18 @@ pub struct Planned {
     pub diffs: Vec<FileDiff>,
 }
 
+/// One planning of a built-in operation against the cache, without fetching.
+struct CachePlan {
+    /// How planning ended (a missing fact stops it).
+    result: Result<(), OperationError>,
+    /// What it planned up to there.
+    planned: Planned,
+    /// The facts it lacked.
+    missing: BTreeSet<FactKey>,
+    /// Every fact it asked for.
+    read: BTreeSet<FactKey>,
+}
+
 /// Why a built-in operation could not be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -373,6 +385,40 @@ impl Engine {
         }
     }
 
+    /// Plans a built-in operation against the cache once, without fetching: the result,
+    /// what it planned, the facts it lacked and every fact it asked for.
+    fn plan_against_cache(
+        &self,
+        host: usize,
+        planner: &str,
+        arguments: &Map<String, Value>,
+        operation_arguments: &OperationArguments,
+        want_diff: bool,
+    ) -> Result<CachePlan, PlanError> {
+        let operation = oxinfra_operations::find(planner).ok_or_else(|| PlanError::Unknown(planner.to_owned()))?;
+        let context = privilege_context(&operation_arguments.connector);
+        let entry = self.hosts.get(host).ok_or_else(|| PlanError::Unknown(format!("host {host}")))?;
+        let cache = lock(&entry.facts);
+        let mut source: CacheSource<'_> = cache.source(&context);
+        let local_files = RealLocalFiles;
+        let mut plan = Plan::new(&mut source, &local_files, self.settings.deploy_dir.clone(), timestamp());
+        plan.want_diff = want_diff;
+        plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
+        let result = (operation.plan)(arguments, &mut plan);
+        let planned = Planned {
+            commands: std::mem::take(&mut plan.commands),
+            noop_reason: plan.noop_reason.take(),
+            diffs: std::mem::take(&mut plan.diffs),
+        };
+        drop(plan);
+        Ok(CachePlan {
+            result,
+            planned,
+            missing: std::mem::take(&mut source.missing),
+            read: std::mem::take(&mut source.read),
+        })
+    }
+
     /// Plans a built-in operation against the cache once; the facts it lacks come back
     /// in `missing` instead of an error.
     fn plan_once(
@@ -382,23 +428,7 @@ impl Engine {
         arguments: &Map<String, Value>,
         operation_arguments: &OperationArguments,
     ) -> Result<(Planned, BTreeSet<FactKey>), PlanError> {
-        let operation = oxinfra_operations::find(planner).ok_or_else(|| PlanError::Unknown(planner.to_owned()))?;
-        let context = privilege_context(&operation_arguments.connector);
-        let entry = self.hosts.get(host).ok_or_else(|| PlanError::Unknown(format!("host {host}")))?;
-        let cache = lock(&entry.facts);
-        let mut source: CacheSource<'_> = cache.source(&context);
-        let local_files = RealLocalFiles;
-        let mut plan = Plan::new(&mut source, &local_files, self.settings.deploy_dir.clone(), timestamp());
-        plan.want_diff = self.settings.diff;
-        plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
-        let result = (operation.plan)(arguments, &mut plan);
-        let planned = Planned {
-            commands: std::mem::take(&mut plan.commands),
-            noop_reason: plan.noop_reason.take(),
-            diffs: std::mem::take(&mut plan.diffs),
-        };
-        drop(plan);
-        let missing = std::mem::take(&mut source.missing);
+        let CachePlan { result, planned, missing, .. } = self.plan_against_cache(host, planner, arguments, operation_arguments, self.settings.diff)?;
         match result {
             Ok(()) => Ok((planned, BTreeSet::new())),
             Err(OperationError::Missing(_)) => Ok((planned, missing)),
@@ -436,20 +466,11 @@ impl Engine {
         RideAlong::new(&read)
     }
 
-    /// Every fact a built-in operation reads when planned against the cache now.
+    /// Every fact a built-in operation reads when planned against the cache now (only
+    /// which facts it reads matters here, not whether it plans).
     fn facts_read(&self, host: usize, planner: &str, arguments: &Map<String, Value>, operation_arguments: &OperationArguments) -> Option<Vec<FactKey>> {
-        let operation = oxinfra_operations::find(planner)?;
-        let context = privilege_context(&operation_arguments.connector);
-        let entry = self.hosts.get(host)?;
-        let cache = lock(&entry.facts);
-        let mut source: CacheSource<'_> = cache.source(&context);
-        let local_files = RealLocalFiles;
-        let mut plan = Plan::new(&mut source, &local_files, self.settings.deploy_dir.clone(), timestamp());
-        plan.temp_dir = Some(operation_arguments.connector.temp_dir.clone().unwrap_or_else(|| "/tmp".to_owned()));
-        // Only which facts it reads matters here, not whether it plans.
-        let _ = (operation.plan)(arguments, &mut plan);
-        drop(plan);
-        Some(source.read.into_iter().collect())
+        let plan = self.plan_against_cache(host, planner, arguments, operation_arguments, false).ok()?;
+        Some(plan.read.into_iter().collect())
     }
 
     /// Plans a built-in operation on a host, fetching the facts it needs in batches.
