@@ -13,7 +13,9 @@ from typing import Any, NoReturn
 
 from oxinfra import _alias, _core, context
 from oxinfra.api.config import Config
+from oxinfra.api.connect import connect_all, disconnect_all
 from oxinfra.api.exceptions import PyinfraError
+from oxinfra.api.operations import run_ops
 
 
 class CliError(Exception):
@@ -210,7 +212,7 @@ def run(argv: list[str]) -> int:
     exit_code = 0
     try:
         _core.header("Connecting to hosts...")
-        state.engine.connect_all()
+        connect_all(state)
         if form == "fact":
             return _run_facts(state, options)
         _prepare(state, form, options)
@@ -229,7 +231,7 @@ def run(argv: list[str]) -> int:
             answer = sys.stdin.readline()
             if not answer:
                 _core.header("Disconnecting from hosts...")
-                state.engine.disconnect_all()
+                disconnect_all(state)
                 _fail("No confirmation: standard input is closed", "pass -y to execute without asking")
             if answer.strip():
                 _core.line(f"Unexpected user input: {answer}")
@@ -240,21 +242,20 @@ def run(argv: list[str]) -> int:
                 return 0
         _core.header("Beginning operation run...")
         state.is_executing = True
-        strategy = "serial" if options["serial"] else "no_wait" if options["no_wait"] else "default"
-        state.engine.run(strategy)
+        run_ops(state, serial=options["serial"], no_wait=options["no_wait"])
         state.engine.print_results()
         if options["json"]:
             print(state.engine.json_report(True))
         exit_code = 1 if state.engine.failed_hosts() else 0
-    except _core.EngineError as error:
+    except (_core.EngineError, PyinfraError) as error:
         _core.header("Disconnecting from hosts...")
-        state.engine.disconnect_all()
+        disconnect_all(state)
         _fail(str(error))
     finally:
         if exit_code >= 0:
             pass
     _core.header("Disconnecting from hosts...")
-    state.engine.disconnect_all()
+    disconnect_all(state)
     return exit_code
 
 
@@ -354,7 +355,7 @@ def _run_facts(state: Any, options: dict[str, Any]) -> int:
             requests[-1][1][key] = _parse_value(value)
         else:
             requests.append((token, {}))
-    from oxinfra.api.facts import FactBase, ShortFactBase, get_fact
+    from oxinfra.api.facts import FactBase, ShortFactBase, read_fact
 
     results: dict[str, dict[str, Any]] = {}
     for name, kwargs in requests:
@@ -365,7 +366,7 @@ def _run_facts(state: Any, options: dict[str, Any]) -> int:
             host = state.inventory.hosts_by_index[index]
             with context.use(host=host, state=state, inventory=state.inventory, config=state.config):
                 try:
-                    value = get_fact(host, fact, (), kwargs)
+                    value = read_fact(host, fact, (), kwargs)
                 except Exception as error:
                     _core.line(f"[{host.name}] could not load fact {name}: {error}", "bad")
                     value = None
@@ -377,7 +378,7 @@ def _run_facts(state: Any, options: dict[str, Any]) -> int:
             _core.header(f"Fact data for: {name}")
             print(json.dumps(values, indent=4, default=str), file=sys.stderr)
     _core.header("Disconnecting from hosts...")
-    state.engine.disconnect_all()
+    disconnect_all(state)
     return 0
 
 

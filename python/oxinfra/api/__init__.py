@@ -1,7 +1,9 @@
-"""The API deploy code and embedding programs use, under pyinfra's names."""
+"""The API deploy code and embedding programs use, under pyinfra's names, plus
+`run`, the whole run as one awaitable call."""
 
 from __future__ import annotations
 
+from oxinfra._alias import install as install_pyinfra_alias
 from oxinfra.api.command import (
     FileDownloadCommand,
     FileUploadCommand,
@@ -33,9 +35,11 @@ from oxinfra.api.facts import FactBase, ShortFactBase
 from oxinfra.api.host import Host
 from oxinfra.api.inventory import Inventory
 from oxinfra.api.operation import operation
-from oxinfra.api.state import State
+from oxinfra.api.runner import load_inventory, run
+from oxinfra.api.state import BaseStateCallback, State
 
 __all__ = [
+    "BaseStateCallback",
     "Config",
     "DeployError",
     "FactBase",
@@ -63,6 +67,9 @@ __all__ = [
     "State",
     "StringCommand",
     "deploy",
+    "install_pyinfra_alias",
+    "load_inventory",
     "make_formatted_string_command",
     "operation",
+    "run",
 ]

@@ -35,7 +35,17 @@ def deploy(name: str | None = None, data_defaults: dict[str, Any] | None = None)
 
 
 def add_deploy(state: Any, deploy_func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Runs a deploy function for every host of the inventory, as pyinfra's API."""
-    for host in state.inventory:
+    """Prepares a deploy function (its operations) on every active host, or on `host=`
+    (one host or a list), as pyinfra's API."""
+    import oxinfra
+
+    if oxinfra.is_cli:
+        raise PyinfraError("`add_deploy` should not be called when oxinfra is executing in CLI mode")
+    hosts = kwargs.pop("host", None)
+    if hosts is None:
+        hosts = state.inventory.get_active_hosts()
+    elif not isinstance(hosts, (list, tuple, set)):
+        hosts = [hosts]
+    for host in hosts:
         with context.use(host=host, state=state, inventory=state.inventory, config=state.config):
             deploy_func(*args, **kwargs)

@@ -87,18 +87,18 @@ def _global_arguments(host: Any, state: Any, overrides: dict[str, Any]) -> dict[
     return connector_data(pop_global_arguments(dict(overrides), host, config, host.context_arguments()), config, state.register_callable)
 
 
-def get_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> Any:
-    """Reads `fact` on `host`: built-in facts through the engine's cache, Python facts by
-    running their command."""
+def read_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> Any:
+    """Reads `fact` on `host` in the current run (or the run the host belongs to):
+    built-in facts through the engine's cache, Python facts by running their command."""
     from oxinfra.api.state import current_state
 
-    state = current_state()
+    state = context.current("state") or getattr(host, "state", None) or current_state()
     kwargs = dict(kwargs or {})
     overrides = {key: kwargs.pop(key) for key in list(kwargs) if key in ARGUMENTS}
     global_arguments = _global_arguments(host, state, overrides)
     if isinstance(fact, type) and issubclass(fact, ShortFactBase):
         short = fact()
-        return short.process_data(get_fact(host, fact.fact, args, {**kwargs, **overrides}))
+        return short.process_data(read_fact(host, fact.fact, args, {**kwargs, **overrides}))
     if not (isinstance(fact, type) and issubclass(fact, FactBase)):
         raise FactError(f"{fact!r} is not a fact class")
     if fact._builtin:
@@ -141,14 +141,24 @@ def _run_fact_command(state: Any, host: Any, command: StringCommand, arguments: 
     return bool(planned["success"]), list(planned["stdout"])
 
 
-def get_facts(state: Any, fact: Any, args: Any = None, kwargs: Any = None) -> dict[Any, Any]:
-    """Reads a fact on every active host."""
-    results = {}
-    for index in state.engine.active_hosts():
-        host = state.inventory.hosts_by_index[index]
-        with context.use(host=host, state=state, inventory=state.inventory, config=state.config):
-            results[host] = get_fact(host, fact, tuple(args or ()), dict(kwargs or {}))
-    return results
+def get_fact(state: Any, host: Any, cls: Any, args: Any = None, kwargs: Any = None, ensure_hosts: Any = None, apply_failed_hosts: bool = True) -> Any:
+    """Reads a fact on one host, as pyinfra's API (`ensure_hosts` and
+    `apply_failed_hosts` are accepted for compatibility and have no effect)."""
+    with context.use(host=host, state=state, inventory=state.inventory, config=state.config):
+        return read_fact(host, cls, tuple(args or ()), dict(kwargs or {}))
+
+
+def get_facts(state: Any, cls: Any, args: Any = None, kwargs: Any = None) -> dict[Any, Any]:
+    """Reads a fact on every active host, the hosts in parallel; returns `{host: value}`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hosts = [state.inventory.hosts_by_index[index] for index in state.engine.active_hosts()]
+    if len(hosts) <= 1:
+        return {host: get_fact(state, host, cls, args, kwargs) for host in hosts}
+    # The engine releases the GIL while it waits on a host, so threads overlap the waits.
+    with ThreadPoolExecutor(max_workers=min(len(hosts), 32)) as pool:
+        futures = {host: pool.submit(get_fact, state, host, cls, args, kwargs) for host in hosts}
+        return {host: future.result() for host, future in futures.items()}
 
 
 _ = _core  # the extension is imported first so that errors name it

@@ -103,9 +103,9 @@ class Host:
 
     def get_fact(self, fact: Any, *args: Any, **kwargs: Any) -> Any:
         """Reads a fact on this host (from the run's cache when it is there)."""
-        from oxinfra.api.facts import get_fact
+        from oxinfra.api.facts import read_fact
 
-        return get_fact(self, fact, args, kwargs)
+        return read_fact(self, fact, args, kwargs)
 
     def noop(self, description: str) -> None:
         """Records why an operation needs to do nothing (shown with `-v`)."""

@@ -116,6 +116,31 @@ class Inventory:
             raise NoGroupError(f"No such group: {name}")
         return default  # type: ignore[no-any-return]
 
+    @staticmethod
+    def empty() -> Inventory:
+        return Inventory(([], {}))
+
+    def get_active_hosts(self) -> list[Host]:
+        """Hosts of the run that connected and have not failed, in inventory order."""
+        if self.state is None:
+            return []
+        return [self.hosts_by_index[index] for index in self.state.engine.active_hosts()]
+
+    def len_active_hosts(self) -> int:
+        return len(self.get_active_hosts())
+
+    def iter_activated_hosts(self) -> Iterator[Host]:
+        return iter([] if self.state is None else sorted(self.state.activated_hosts, key=lambda host: host.index))
+
+    def len_activated_hosts(self) -> int:
+        return 0 if self.state is None else len(self.state.activated_hosts)
+
+    def get_host_data(self, hostname: str) -> dict[str, Any]:
+        return self._host_data.get(hostname, {})
+
+    def get_group_data(self, group: str) -> dict[str, Any]:
+        return self.group_data.get(group, {})
+
     def get_groups_data(self, groups: list[str]) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for group in groups:

@@ -68,6 +68,9 @@ class OperationMeta:
     def will_change(self) -> bool:
         if self._will_change is None and self._hash is not None:
             self._will_change = self._state.engine.will_change(self._host.index, self._hash)
+            if self._will_change is None and self._state.check_for_changes and not (self._state.is_executing or self._state.is_cli):
+                self._state.detect_changes()
+                self._will_change = self._state.engine.will_change(self._host.index, self._hash)
         return bool(self._will_change)
 
     def did_change(self) -> bool:
@@ -164,14 +167,13 @@ def _operation_hash(host: Any, order: list[int]) -> tuple[str, list[int]]:
     return f"{op_hash}-{duplicate}", [*order, duplicate]
 
 
-def _arguments_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+def _arguments_shown(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[str]:
     """The arguments as shown after an automatic operation name; secrets are masked."""
 
     def shown(key: str, value: Any) -> str:
         return "*MASKED*" if any(name in key.lower() for name in _SECRET_NAMES) else str(value)
 
-    parts = [str(arg) for arg in args] + [f"{key}={shown(key, value)}" for key, value in kwargs.items()]
-    return ", ".join(parts)
+    return [str(arg) for arg in args] + [f"{key}={shown(key, value)}" for key, value in kwargs.items()]
 
 
 def _plan_builtin(planner: str, arguments: dict[str, Any]) -> Iterator[Any]:
@@ -238,7 +240,8 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
             raise OperationTypeError(f"{op_name}: {error}") from None
 
         explicit_name = global_arguments.get("name")
-        label = "" if explicit_name else _arguments_label(args, shown_kwargs)
+        shown_arguments = [] if explicit_name else _arguments_shown(args, shown_kwargs)
+        label = ", ".join(shown_arguments)
         name = host.name_prefix() + (explicit_name or op_name)
         order = operation_order(state, host)
         op_hash, order = _operation_hash(host, order)
@@ -265,18 +268,21 @@ def _wrap(function: Callable[..., Any], planner: str | None, is_deprecated: bool
                 finally:
                     host.in_op = False
 
-            call["generator"] = state.register_generator(factory, engine_arguments, config.copy())
+            call["generator"] = state.register_generator(factory, engine_arguments, config.copy(), op_hash)
             if state.check_for_changes and not state.is_executing:
                 will_change = _first_command_exists(factory, host, engine_arguments)
         host.op_hash_order.append(op_hash)
+        meta = OperationMeta(state, host, op_hash, will_change)
         if state.is_executing:
+            state.record_operation(host, op_hash, order, name, shown_arguments, global_arguments, meta)
             state.engine.run_nested(json.dumps(call))
-            return OperationMeta(state, host, op_hash)
+            return meta
         if not state.engine.register(json.dumps(call)):
             return OperationMeta(state, host, None, will_change=False)
+        state.record_operation(host, op_hash, order, name, shown_arguments, global_arguments, meta)
         if will_change is not None:
             state.engine.set_will_change(host.index, op_hash, will_change)
-        return OperationMeta(state, host, op_hash, will_change)
+        return meta
 
     decorated._inner = inner  # type: ignore[attr-defined]
     decorated._oxinfra_planner = planner  # type: ignore[attr-defined]
@@ -322,9 +328,18 @@ def builtin_operation(planner: str) -> Callable[[Callable[..., Any]], Callable[.
     return decorator
 
 
-def add_op(state: Any, op_func: Callable[..., OperationMeta], *args: Any, host: Any = None, **kwargs: Any) -> dict[Any, OperationMeta]:
-    """Adds an operation to every host of the inventory (or one), as pyinfra's API."""
-    hosts = [host] if host is not None else list(state.inventory)
+def add_op(state: Any, op_func: Callable[..., OperationMeta], *args: Any, **kwargs: Any) -> dict[Any, OperationMeta]:
+    """Prepares an operation on every active host (or on `host=`, one host or a list),
+    as pyinfra's API; returns `{host: OperationMeta}`."""
+    import oxinfra
+
+    if oxinfra.is_cli:
+        raise PyinfraError("`add_op` should not be called when oxinfra is executing in CLI mode")
+    hosts = kwargs.pop("host", None)
+    if hosts is None:
+        hosts = state.inventory.get_active_hosts()
+    elif not isinstance(hosts, (list, tuple, set)):
+        hosts = [hosts]
     results = {}
     for target in hosts:
         with context.use(host=target, state=state, inventory=state.inventory, config=state.config):
