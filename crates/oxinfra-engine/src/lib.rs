@@ -9,6 +9,7 @@ pub mod facts;
 pub mod fixtures;
 pub mod hooks;
 pub mod output;
+pub mod secrets;
 pub mod state;
 
 pub use engine::{Engine, Planned, RunError, Settings, Strategy};
