@@ -3,6 +3,8 @@
 //! released, and maps engine errors to Python exceptions. No domain logic lives here.
 #![expect(clippy::needless_pass_by_value, reason = "PyO3 extracts Python arguments into owned values")]
 
+mod vault;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -446,6 +448,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(load_fixture, module)?)?;
     module.add_function(wrap_pyfunction!(plan_fixture, module)?)?;
     module.add_function(wrap_pyfunction!(encode_command, module)?)?;
+    vault::register(module)?;
     module.add_class::<PyEngine>()?;
     module.add("EngineError", module.py().get_type::<EngineError>())?;
     module.add("NestedOperationError", module.py().get_type::<NestedOperationError>())?;
