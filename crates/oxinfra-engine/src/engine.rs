@@ -379,9 +379,14 @@ impl Engine {
         entry.connector.run_shell_command(command, arguments).await
     }
 
-    fn invalidate_facts(&self, host: usize) {
+    /// Drops the facts of `host` that `kind` may have changed by running.
+    fn invalidate_facts(&self, host: usize, kind: &OperationKind) {
+        let footprint = match kind {
+            OperationKind::Builtin { planner, arguments } => oxinfra_operations::footprint::footprint(planner, arguments),
+            OperationKind::Python { .. } => oxinfra_operations::footprint::Footprint::Anything,
+        };
         if let Some(entry) = self.hosts.get(host) {
-            lock(&entry.facts).invalidate();
+            lock(&entry.facts).invalidate(&footprint);
         }
     }
 
@@ -842,7 +847,7 @@ impl Engine {
             tokio::time::sleep(Duration::from_secs_f64(arguments.retry_delay.max(0.0))).await;
         }
         if result.commands > 0 {
-            self.invalidate_facts(host);
+            self.invalidate_facts(host, &operation.kind);
             if let Some(entry) = self.hosts.get(host) {
                 let mut cache = lock(&entry.facts);
                 for (context, key, value) in std::mem::take(&mut result.fresh_facts) {

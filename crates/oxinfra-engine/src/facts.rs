@@ -1,12 +1,13 @@
 //! Facts during a run: a per-host cache, a [`FactSource`] over it that records what is
 //! missing, and the batch that reads every missing fact of a host in one remote
-//! command. Facts are cached per privilege context (a fact read with `sudo` may differ)
-//! and the whole cache of a host is dropped when an operation changes that host.
+//! command. Facts are cached per privilege context (a fact read with `sudo` may differ);
+//! when an operation changes a host, the facts it may have changed are dropped.
 
 use std::collections::{BTreeSet, HashMap};
 
 use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, FactKey, FactSource, Missing, StringCommand};
 use oxinfra_facts::FactDef;
+use oxinfra_operations::footprint::{self, Footprint};
 use serde_json::Value;
 
 /// The marker pyinfra prints when a fact's required command is missing.
@@ -29,9 +30,18 @@ pub struct FactCache {
 }
 
 impl FactCache {
-    /// Forgets everything: the host changed.
-    pub fn invalidate(&mut self) {
-        self.values.clear();
+    /// Forgets what an operation with `footprint` may have changed: for a few paths, the
+    /// `files` facts about those paths, what lies below them and the folders above them;
+    /// otherwise everything.
+    pub fn invalidate(&mut self, footprint: &Footprint) {
+        match footprint {
+            Footprint::Paths(paths) => self.values.retain(|(_, key), _| {
+                let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
+                let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
+                path.is_some_and(|path| !paths.iter().any(|touched| footprint::overlaps(&path, touched)))
+            }),
+            Footprint::Anything => self.values.clear(),
+        }
     }
 
     /// A source over the facts read in `context`.
@@ -76,6 +86,13 @@ impl FactSource for CacheSource<'_> {
             Err(Missing(key.clone()))
         }
     }
+
+    fn hint(&mut self, key: &FactKey) {
+        self.read.insert(key.clone());
+        if self.cache.get(self.context, key).is_none() {
+            self.missing.insert(key.clone());
+        }
+    }
 }
 
 /// Why facts could not be read.
@@ -118,9 +135,10 @@ fn stderr_tail(stderr: &[String]) -> String {
     if tail.is_empty() { String::new() } else { format!(": {}", tail.join(" / ")) }
 }
 
-/// The command that reads one fact, guarded by `command -v` when it needs a binary.
+/// The command that reads one fact (a quicker equivalent of pyinfra's where there is
+/// one), guarded by `command -v` when it needs a binary.
 pub fn fact_command(fact: &FactDef, key: &FactKey) -> StringCommand {
-    let command = (fact.command)(&key.values);
+    let command = oxinfra_facts::quick::command(fact.name).unwrap_or_else(|| (fact.command)(&key.values));
     match fact.requires_command {
         Some(requires) => StringCommand::raw("if command -v")
             .quoted(requires(&key.values))

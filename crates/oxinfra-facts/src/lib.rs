@@ -26,6 +26,7 @@ pub mod openrc;
 pub mod pacman;
 pub mod pip;
 pub mod postgres;
+pub mod quick;
 pub mod registry;
 pub mod rpm;
 pub mod selinux;

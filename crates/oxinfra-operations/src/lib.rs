@@ -13,6 +13,7 @@ pub mod cargo;
 pub mod crontab;
 pub mod dnf;
 pub mod files;
+pub mod footprint;
 pub mod gem;
 pub mod git;
 pub mod iptables;
