@@ -14,7 +14,7 @@ use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFil
 use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
 
-use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, privilege_context};
+use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, prepare_keys, privilege_context};
 use crate::hooks::Hooks;
 use crate::output::{Printer, Tone};
 use crate::state::{HostResult, OperationArguments, OperationCall, OperationKind, OperationMeta, Operations, StateError};
@@ -337,6 +337,20 @@ impl Engine {
     }
 
     async fn fetch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(()) };
+        let context = privilege_context(arguments);
+        let mut pending = keys.to_vec();
+        // A fact whose command depends on other facts waits a round trip for them.
+        while !pending.is_empty() {
+            let (ready, waiting) = prepare_keys(&lock(&entry.facts), &context, &pending)?;
+            self.fetch_batch_into_cache(host, &ready, arguments).await?;
+            pending = waiting;
+        }
+        Ok(())
+    }
+
+    /// Reads `keys`, all ready to read, in one command and caches them.
+    async fn fetch_batch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
         let Some(entry) = self.hosts.get(host) else { return Ok(()) };
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
         if arguments.sudo && arguments.sudo_password.is_none() {
