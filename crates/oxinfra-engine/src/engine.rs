@@ -1080,6 +1080,36 @@ impl Engine {
                     Err(error) => Err(error.to_string()),
                 }
             }
+            Command::Rsync { src, dest, flags } => {
+                // A relative `src` is read from the deploy folder, keeping its trailing `/`.
+                let src = if std::path::Path::new(src).is_relative() {
+                    format!("{}/{src}", self.settings.deploy_dir.display())
+                } else {
+                    src.clone()
+                };
+                match entry.connector.rsync(&src, dest, flags, connector_arguments).await {
+                    Ok(output) => {
+                        if self.settings.print_output || self.settings.verbosity >= 3 {
+                            for line in &output.lines {
+                                self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
+                            }
+                        }
+                        let stderr = output.stderr_lines();
+                        result.stdout.extend(output.stdout_lines());
+                        result.stderr.extend(stderr.iter().cloned());
+                        match output.exit_code {
+                            Some(0) => Ok(()),
+                            Some(code) => Err(format!(
+                                "command `{}` failed with exit status {code}{}",
+                                command.display(),
+                                stderr_tail(&stderr)
+                            )),
+                            None => Err(format!("command `{}` was killed by a signal{}", command.display(), stderr_tail(&stderr))),
+                        }
+                    }
+                    Err(error) => Err(format!("command `{}`: {error}", command.display())),
+                }
+            }
         };
         match outcome {
             Ok(()) => {

@@ -35,6 +35,7 @@ pub fn registry() -> &'static [OperationDef] {
             files::paths::OPERATIONS,
             files::archive::OPERATIONS,
             files::lines::OPERATIONS,
+            files::rsync::OPERATIONS,
             gem::OPERATIONS,
             git::OPERATIONS,
             gpg::OPERATIONS,
