@@ -59,7 +59,11 @@ def _user_frame(error: BaseException) -> str | None:
     return location
 
 
+_last_error: list[str | None] = [None]
+
+
 def _fail(message: str, hint: str | None = None) -> NoReturn:
+    _last_error[0] = message
     _core.header(f"oxinfra error: {message}")
     if hint:
         _core.line(f"hint: {hint}")
@@ -151,17 +155,21 @@ def _print_inventory(inventory: Any, as_json: bool) -> None:
             _core.line(data_line)
 
 
-def run(argv: list[str]) -> int:
-    if argv[1:2] == ["secret"]:
-        from oxinfra import vault
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Python warnings as output lines (secrets masked), without the source line."""
+    _core.line(f"{os.path.relpath(filename)}:{lineno}: {category.__name__}: {message}", "warning")
 
-        return vault.main(argv[2:])
+
+def run(argv: list[str]) -> int:
     code, text, to_stdout = _core.parse_cli(argv)
     if code is not None:
         (sys.stdout if to_stdout else sys.stderr).write(text)
         return int(code)
     options = json.loads(text)
     sys.dont_write_bytecode = True
+    import warnings
+
+    warnings.showwarning = _show_warning
     if options["chdir"]:
         os.chdir(options["chdir"])
     sys.path.append(os.getcwd())
@@ -213,7 +221,12 @@ def run(argv: list[str]) -> int:
         settings={"verbosity": options["verbose"], "print_output": form == "exec", "debug": options["debug"] or options["debug_all"]},
     )
     state.is_cli = True
-    exit_code = 0
+    # The event stream replaces pyinfra's one JSON document for runs; `fact` keeps it.
+    json_events = options["json"] and form != "fact"
+    # `--json` without -y plans only, as pyinfra's does.
+    dry = options["dry"] or (options["json"] and not yes)
+    state.engine.configure_output(dry, json_events)
+    executed = False
     try:
         _core.header("Connecting to hosts...")
         connect_all(state)
@@ -222,42 +235,56 @@ def run(argv: list[str]) -> int:
         _prepare(state, form, options)
         if not yes:
             state.engine.detect_changes()
-            if options["json"]:
-                print(state.engine.json_report(False))
-                return 0
-            state.engine.print_changes()
-            if options["dry"]:
-                return 0
+            if not options["json"]:
+                state.engine.print_changes()
+            if dry:
+                return _finish(state, 0)
             _core.line("")
             _core.line("Detected changes displayed above, skip this step with -y")
             sys.stderr.write("    Press enter to execute...")
             sys.stderr.flush()
             answer = sys.stdin.readline()
             if not answer:
-                _core.header("Disconnecting from hosts...")
-                disconnect_all(state)
                 _fail("No confirmation: standard input is closed", "pass -y to execute without asking")
             if answer.strip():
                 _core.line(f"Unexpected user input: {answer}")
-                return 0
+                return _finish(state, 0)
         else:
             _core.header("Skipping change detection")
-            if options["dry"]:
-                return 0
+            if dry:
+                return _finish(state, 0)
         _core.header("Beginning operation run...")
         state.is_executing = True
-        run_ops(state, serial=options["serial"], no_wait=options["no_wait"])
+        executed = True
+        try:
+            run_ops(state, serial=options["serial"], no_wait=options["no_wait"])
+        except (_core.EngineError, PyinfraError):
+            if not state.engine.interrupted():
+                raise
+        if state.engine.interrupted():
+            raise KeyboardInterrupt
         state.engine.print_results()
-        if options["json"]:
-            print(state.engine.json_report(True))
-        exit_code = 1 if state.engine.failed_hosts() else 0
+        return _finish(state, 1 if state.engine.failed_hosts() else 0)
     except (_core.EngineError, PyinfraError) as error:
-        _core.header("Disconnecting from hosts...")
-        disconnect_all(state)
+        _finish(state, 1, str(error), executed)
         _fail(str(error))
-    finally:
-        if exit_code >= 0:
-            pass
+    except SystemExit as stop:
+        # An error already printed (`_fail`, an exception in user code): end the stream.
+        code = stop.code if isinstance(stop.code, int) else 1
+        state.engine.finish_run(code, _last_error[0], executed and state.is_executing)
+        disconnect_all(state)
+        raise
+    except KeyboardInterrupt:
+        # Ctrl-C: the engine let running commands end (or cut them); show what ran.
+        if executed:
+            state.engine.print_results()
+        _core.header("Interrupted by the user (Ctrl-C)")
+        return _finish(state, 130, "interrupted by the user (Ctrl-C)", executed)
+
+
+def _finish(state: Any, exit_code: int, error: str | None = None, executed: bool = True) -> int:
+    """Ends a run: the `run_end` event, then the disconnect; returns `exit_code`."""
+    state.engine.finish_run(exit_code, error, executed and state.is_executing)
     _core.header("Disconnecting from hosts...")
     disconnect_all(state)
     return exit_code
@@ -395,5 +422,5 @@ def main() -> None:
         code = 1
     except KeyboardInterrupt:
         _core.header("Exiting upon user request!")
-        code = 0
+        code = 130
     sys.exit(code)

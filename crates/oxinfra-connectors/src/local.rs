@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use oxinfra_core::command::UploadSource;
-use oxinfra_core::wrap::{SU_PASSWORD_VARIABLE, SUDO_PASSWORD_VARIABLE, make_unix_command};
+use oxinfra_core::wrap::{SU_PASSWORD_VARIABLE, SUDO_PASSWORD_VARIABLE, wrap_for_host};
 use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, OutputLine, Stream, StringCommand};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command as Process;
@@ -53,22 +53,26 @@ impl LocalConnector {
             None
         };
         let askpass_text = askpass.as_ref().map(|path| path.display().to_string());
-        let wrapped = make_unix_command(command, arguments, askpass_text.as_deref());
+        // A command holding a secret reaches `sh` on standard input, not in its arguments.
+        let wrapped = wrap_for_host(command, arguments, askpass_text.as_deref());
 
         let mut process = Process::new("sh");
-        process.arg("-c").arg(wrapped.raw_value());
+        process.arg("-c").arg(wrapped.command.raw_value());
         process.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         process.process_group(0).kill_on_drop(true);
         if let Some(password) = &arguments.sudo_password {
             process.env(SUDO_PASSWORD_VARIABLE, password);
         }
-        let mut stdin_lines = arguments.stdin.clone();
+        let mut stdin_lines = wrapped.input;
+        stdin_lines.extend(arguments.stdin.iter().cloned());
         if let Some(password) = &arguments.su_password {
             // su reads its password from the terminal or standard input; give it first.
             stdin_lines.insert(0, password.clone());
         }
         let mut child = process.spawn().map_err(|source| io_error("starting `sh`", source))?;
         let process_group = child.id();
+        // Dropped before the command ends (the run cut it after Ctrl-C): stop its group too.
+        let mut running = RunningGroup(process_group);
 
         if let Some(mut stdin) = child.stdin.take() {
             let input: String = stdin_lines.iter().flat_map(|line| [line.as_str(), "\n"]).collect();
@@ -97,7 +101,7 @@ impl LocalConnector {
                 lines,
             })
         };
-        match arguments.timeout {
+        let result = match arguments.timeout {
             Some(seconds) if seconds > 0.0 => {
                 if let Ok(result) = tokio::time::timeout(Duration::from_secs_f64(seconds), collect).await {
                     result
@@ -107,7 +111,19 @@ impl LocalConnector {
                 }
             }
             _ => collect.await,
-        }
+        };
+        // Finished: what it left running in the background (a daemon it started) stays.
+        running.0 = None;
+        result
+    }
+}
+
+/// The process group of a command still running; killed when dropped unless cleared.
+struct RunningGroup(Option<u32>);
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        kill_group(self.0.take());
     }
 }
 
@@ -247,21 +263,6 @@ impl Connector for LocalConnector {
         Ok(())
     }
 
-    async fn rsync(&self, src: &str, dest: &str, flags: &[String], arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
-        // As pyinfra: `rsync FLAGS SRC DEST` run like any command, privilege wrapping
-        // included; the flags are shell text, the paths are quoted.
-        let mut command = StringCommand::raw("rsync");
-        for flag in flags {
-            command = command.text(flag.clone());
-        }
-        let command = command.quoted(src.to_owned()).quoted(dest.to_owned());
-        let arguments = ConnectorArguments {
-            stdin: Vec::new(),
-            ..arguments.clone()
-        };
-        self.spawn_and_wait(&command, &arguments).await
-    }
-
     async fn disconnect(&self) -> Result<(), ConnectorError> {
         self.askpass.lock().await.take();
         Ok(())
@@ -312,22 +313,6 @@ mod tests {
         };
         let output = runtime().block_on(async { LocalConnector::new().run_shell_command(&StringCommand::raw("cat"), &arguments).await });
         assert_eq!(output.map(|output| output.stdout_lines()).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
-    }
-
-    #[test]
-    fn rsync_copies_a_folder_content() {
-        let source = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
-        let target = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
-        std::fs::create_dir(source.path().join("sub dir")).unwrap_or_else(|error| unreachable!("{error}"));
-        std::fs::write(source.path().join("sub dir/a.txt"), "a").unwrap_or_else(|error| unreachable!("{error}"));
-        std::fs::write(target.path().join("stale"), "x").unwrap_or_else(|error| unreachable!("{error}"));
-        let src = format!("{}/", source.path().display());
-        let dest = target.path().display().to_string();
-        let flags = ["-ax".to_owned(), "--delete".to_owned()];
-        let output = runtime().block_on(async { LocalConnector::new().rsync(&src, &dest, &flags, &ConnectorArguments::default()).await });
-        assert_eq!(output.map(|output| output.exit_code).ok(), Some(Some(0)));
-        assert_eq!(std::fs::read_to_string(target.path().join("sub dir/a.txt")).ok().as_deref(), Some("a"));
-        assert!(!target.path().join("stale").exists());
     }
 
     #[test]

@@ -14,7 +14,8 @@ use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFil
 use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
 
-use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, prepare_keys, privilege_context};
+use crate::events::{Event, Events, Status, planned_files};
+use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, privilege_context};
 use crate::hooks::Hooks;
 use crate::output::{Printer, Tone};
 use crate::state::{HostResult, OperationArguments, OperationCall, OperationKind, OperationMeta, Operations, StateError};
@@ -92,6 +93,10 @@ pub struct Engine {
     settings: Settings,
     /// The human output.
     pub printer: Printer,
+    /// Where the run's events go (the human output, and the `--json` stream).
+    pub events: Events,
+    /// Ctrl-C: stop starting work, cut running commands after a grace period.
+    pub interrupt: crate::interrupt::Interrupt,
     hosts: Vec<HostEntry>,
     operations: Mutex<Operations>,
     hooks: RwLock<Option<Arc<dyn Hooks>>>,
@@ -199,6 +204,8 @@ impl Engine {
     pub fn new(settings: Settings, hosts: Vec<(String, Arc<dyn Connector>)>) -> Self {
         let width = hosts.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
         let count = hosts.len();
+        let names: Vec<String> = hosts.iter().map(|(name, _)| name.clone()).collect();
+        let events = Events::new(&names, settings.verbosity);
         let hosts = hosts
             .into_iter()
             .map(|(name, connector)| HostEntry {
@@ -210,6 +217,8 @@ impl Engine {
         Self {
             settings,
             printer: Printer::new(width),
+            events,
+            interrupt: crate::interrupt::Interrupt::default(),
             hosts,
             operations: Mutex::new(Operations::new(count)),
             hooks: RwLock::new(None),
@@ -258,6 +267,11 @@ impl Engine {
 
     /// Connects to every host concurrently, printing `[host] Connected` or the error.
     pub async fn connect_all(self: &Arc<Self>) -> Result<(), RunError> {
+        self.events.emit(Event::RunStart {
+            hosts: self.hosts.iter().map(|host| host.name.clone()).collect(),
+            dry: self.events.dry(),
+            oxinfra_version: env!("CARGO_PKG_VERSION"),
+        });
         let slots = Arc::new(tokio::sync::Semaphore::new(self.connection_slots()));
         let mut tasks = tokio::task::JoinSet::new();
         for (index, host) in self.hosts.iter().enumerate() {
@@ -274,13 +288,21 @@ impl Engine {
             let Ok((index, result)) = joined else { continue };
             match result {
                 Ok(()) => {
-                    self.printer.host_line(self.host_name(index), "Connected", Tone::Good);
+                    self.events.emit(Event::HostConnect {
+                        host: self.host_name(index).to_owned(),
+                        ok: true,
+                        error: None,
+                    });
                     let mut status = lock(&self.status);
                     status.activated.insert(index);
                     status.active.insert(index);
                 }
                 Err(error) => {
-                    self.printer.host_line(self.host_name(index), &error.to_string(), Tone::Bad);
+                    self.events.emit(Event::HostConnect {
+                        host: self.host_name(index).to_owned(),
+                        ok: false,
+                        error: Some(error.to_string()),
+                    });
                     failed.push(index);
                 }
             }
@@ -338,20 +360,6 @@ impl Engine {
 
     async fn fetch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
         let Some(entry) = self.hosts.get(host) else { return Ok(()) };
-        let context = privilege_context(arguments);
-        let mut pending = keys.to_vec();
-        // A fact whose command depends on other facts waits a round trip for them.
-        while !pending.is_empty() {
-            let (ready, waiting) = prepare_keys(&lock(&entry.facts), &context, &pending)?;
-            self.fetch_batch_into_cache(host, &ready, arguments).await?;
-            pending = waiting;
-        }
-        Ok(())
-    }
-
-    /// Reads `keys`, all ready to read, in one command and caches them.
-    async fn fetch_batch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
-        let Some(entry) = self.hosts.get(host) else { return Ok(()) };
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
         if arguments.sudo && arguments.sudo_password.is_none() {
             if let Some(Some(password)) = self.sudo_password.lock().await.clone() {
@@ -393,14 +401,9 @@ impl Engine {
         entry.connector.run_shell_command(command, arguments).await
     }
 
-    /// Drops the facts of `host` that `kind` may have changed by running.
-    fn invalidate_facts(&self, host: usize, kind: &OperationKind) {
-        let footprint = match kind {
-            OperationKind::Builtin { planner, arguments } => oxinfra_operations::footprint::footprint(planner, arguments),
-            OperationKind::Python { .. } => oxinfra_operations::footprint::Footprint::Anything,
-        };
+    fn invalidate_facts(&self, host: usize) {
         if let Some(entry) = self.hosts.get(host) {
-            lock(&entry.facts).invalidate(&footprint);
+            lock(&entry.facts).invalidate();
         }
     }
 
@@ -447,7 +450,8 @@ impl Engine {
         arguments: &Map<String, Value>,
         operation_arguments: &OperationArguments,
     ) -> Result<(Planned, BTreeSet<FactKey>), PlanError> {
-        let CachePlan { result, planned, missing, .. } = self.plan_against_cache(host, planner, arguments, operation_arguments, self.settings.diff)?;
+        let CachePlan { result, planned, missing, .. } =
+            self.plan_against_cache(host, planner, arguments, operation_arguments, self.settings.diff || self.events.dry())?;
         match result {
             Ok(()) => Ok((planned, BTreeSet::new())),
             Err(OperationError::Missing(_)) => Ok((planned, missing)),
@@ -584,6 +588,7 @@ impl Engine {
                 let will_change = match self.plan(host, &planner, &planner_arguments, &arguments).await {
                     Ok(planned) => {
                         self.print_diffs(host, &planned.diffs);
+                        self.report_plan(host, &hash, &planned, &arguments);
                         !planned.commands.is_empty()
                     }
                     Err(_) => true,
@@ -653,6 +658,13 @@ impl Engine {
 
     /// Executes every registered operation with `strategy`.
     pub async fn run(self: &Arc<Self>, strategy: Strategy) -> Result<(), RunError> {
+        let listener = self.listen_for_interrupt();
+        let result = self.run_strategy(strategy).await;
+        listener.abort();
+        result
+    }
+
+    async fn run_strategy(self: &Arc<Self>, strategy: Strategy) -> Result<(), RunError> {
         let order = lock(&self.operations).order()?;
         let mut tasks = tokio::task::JoinSet::new();
         for host in self.active_hosts() {
@@ -662,15 +674,15 @@ impl Engine {
         while tasks.join_next().await.is_some() {}
         match strategy {
             Strategy::Default => {
-                for hash in &order {
+                for hash in order.iter().take_while(|_| !self.interrupt.requested()) {
                     self.run_operation(hash).await?;
                 }
             }
             Strategy::Serial => {
                 for host in self.active_hosts() {
-                    for hash in &order {
+                    for hash in order.iter().take_while(|_| !self.interrupt.requested()) {
                         let Some(meta) = self.meta(hash) else { continue };
-                        self.print_operation_header(&meta, false);
+                        self.print_operation_header(&meta, false, 1);
                         if !self.run_on_host(host, hash, false).await? {
                             self.fail_hosts(&[host])?;
                             break;
@@ -684,9 +696,9 @@ impl Engine {
                     let engine = Arc::clone(self);
                     let order = order.clone();
                     tasks.spawn(async move {
-                        for hash in &order {
+                        for hash in order.iter().take_while(|_| !engine.interrupt.requested()) {
                             if let Some(meta) = engine.meta(hash) {
-                                engine.print_operation_header(&meta, false);
+                                engine.print_operation_header(&meta, false, 1);
                             }
                             if !engine.run_on_host(host, hash, false).await? {
                                 return Ok::<_, RunError>(Some(host));
@@ -711,32 +723,30 @@ impl Engine {
         lock(&self.operations).meta.get(hash).cloned()
     }
 
-    fn print_operation_header(&self, meta: &OperationMeta, nested: bool) {
-        let name = meta.names.first().cloned().unwrap_or_default();
-        let arguments = if meta.arguments_label.is_empty() {
-            String::new()
-        } else {
-            format!("({})", meta.arguments_label)
-        };
-        if nested {
-            self.printer.line(&format!("Starting nested operation: {name} {arguments}"));
-            return;
-        }
-        let prefix = if meta.serial {
+    fn print_operation_header(&self, meta: &OperationMeta, nested: bool, hosts: usize) {
+        let heading = if meta.serial {
             "Starting serial operation"
         } else if meta.run_once {
             "Starting run once operation"
         } else {
             "Starting operation"
         };
-        self.printer.operation_header(prefix, &name, &arguments);
+        self.events.emit(Event::OperationStart {
+            operation: meta.hash.clone(),
+            name: meta.label(),
+            title: meta.names.first().cloned().unwrap_or_default(),
+            heading,
+            arguments: meta.arguments_label.clone(),
+            nested,
+            hosts,
+        });
     }
 
     /// Runs one operation on every active host, in batches of `_parallel`.
     async fn run_operation(self: &Arc<Self>, hash: &str) -> Result<(), RunError> {
         let Some(meta) = self.meta(hash) else { return Ok(()) };
-        self.print_operation_header(&meta, false);
         let hosts = self.active_hosts();
+        self.print_operation_header(&meta, false, hosts.len());
         let batch_size = if meta.serial {
             1
         } else {
@@ -775,7 +785,7 @@ impl Engine {
             });
         }
         if let Some(meta) = self.meta(&hash) {
-            self.print_operation_header(&meta, true);
+            self.print_operation_header(&meta, true, 1);
         }
         self.run_on_host(host, &hash, true).await?;
         let result = self.result(host, &hash).unwrap_or_default();
@@ -804,11 +814,15 @@ impl Engine {
             .get(host)
             .and_then(|operations| operations.get(hash).cloned());
         let name = self.host_name(host).to_owned();
-        let prefix = if nested { "nested " } else { "" };
+        let started = std::time::Instant::now();
         let Some(operation) = operation else {
-            self.printer.host_line(&name, "Skipped", Tone::Skipped);
+            self.report_result(host, hash, nested, &HostResult::default(), Status::Skipped, started, false);
             return Ok(true);
         };
+        if self.interrupt.requested() {
+            // Ctrl-C: nothing new starts; the operation stays "not run" on this host.
+            return Ok(true);
+        }
         let arguments = operation.arguments.clone();
         let mut result = HostResult {
             max_retries: arguments.retries,
@@ -824,7 +838,7 @@ impl Engine {
             if !holds {
                 result.success = true;
                 self.finish(host, hash, result.clone());
-                self.printer.host_line(&name, &format!("{prefix}No changes"), Tone::Unchanged);
+                self.report_result(host, hash, nested, &result, Status::NoChange, started, false);
                 return Ok(true);
             }
         }
@@ -844,7 +858,7 @@ impl Engine {
                 max_retries: arguments.retries,
                 ..attempt_result
             };
-            if !retry_wanted || attempt >= arguments.retries {
+            if !retry_wanted || attempt >= arguments.retries || self.interrupt.requested() {
                 break;
             }
             attempt += 1;
@@ -861,7 +875,7 @@ impl Engine {
             tokio::time::sleep(Duration::from_secs_f64(arguments.retry_delay.max(0.0))).await;
         }
         if result.commands > 0 {
-            self.invalidate_facts(host, &operation.kind);
+            self.invalidate_facts(host);
             if let Some(entry) = self.hosts.get(host) {
                 let mut cache = lock(&entry.facts);
                 for (context, key, value) in std::mem::take(&mut result.fresh_facts) {
@@ -869,42 +883,90 @@ impl Engine {
                 }
             }
         }
-        let retry_note = if result.retries > 0 {
-            format!(" (failed after {}/{} retries)", result.retries, result.max_retries)
-        } else {
-            String::new()
+        let (status, fine) = match (result.success, result.commands, arguments.ignore_errors) {
+            (true, 0, _) => (Status::NoChange, true),
+            (true, _, _) => (Status::Success, true),
+            (false, _, true) => (Status::IgnoredError, true),
+            (false, _, false) => (Status::Error, false),
         };
-        let fine = if result.success {
-            let text = match (result.commands, result.retries) {
-                (0, _) => "No changes".to_owned(),
-                (_, 0) => "Success".to_owned(),
-                (_, retries) => format!("Success on retry {retries}"),
-            };
-            let tone = if result.commands == 0 { Tone::Unchanged } else { Tone::Good };
-            self.printer.host_line(&name, &format!("{prefix}{text}"), tone);
-            true
-        } else {
-            if let Some(error) = &result.error {
-                let label = self.meta(hash).map(|meta| meta.label()).unwrap_or_default();
-                self.printer.host_line(&name, &format!("{label}: {error}"), Tone::Bad);
-            }
-            if arguments.ignore_errors {
-                result.ignored_error = true;
-                let continued = if arguments.continue_on_error { ", execution continued" } else { "" };
-                self.printer.host_line(
-                    &name,
-                    &format!("{prefix}Error (ignored{continued}): executed {} commands{retry_note}", result.commands),
-                    Tone::Warning,
-                );
-                true
-            } else {
-                self.printer
-                    .host_line(&name, &format!("{prefix}Error: executed {} commands{retry_note}", result.commands), Tone::Bad);
-                false
-            }
-        };
+        result.ignored_error = status == Status::IgnoredError;
+        self.report_result(host, hash, nested, &result, status, started, arguments.continue_on_error);
         self.finish(host, hash, result);
         Ok(fine)
+    }
+
+    /// Reports how an operation ended on a host (the status line, the `host_result`).
+    #[expect(clippy::too_many_arguments, reason = "one call per way an operation ends, each with its own facts")]
+    fn report_result(&self, host: usize, hash: &str, nested: bool, result: &HostResult, status: Status, started: std::time::Instant, continued: bool) {
+        self.events.emit(Event::HostResult {
+            host: self.host_name(host).to_owned(),
+            operation: hash.to_owned(),
+            name: self.meta(hash).map(|meta| meta.label()).unwrap_or_default(),
+            status,
+            changed: status == Status::Success,
+            commands: Vec::new(),
+            executed: result.commands,
+            stdout: result.stdout.clone(),
+            stderr: result.stderr.clone(),
+            error: result.error.clone(),
+            retries: result.retries,
+            max_retries: result.max_retries,
+            continued,
+            duration: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            nested,
+        });
+    }
+
+    /// Reports what change detection planned for an operation on a host (`--dry`).
+    fn report_plan(&self, host: usize, hash: &str, planned: &Planned, arguments: &OperationArguments) {
+        self.events.emit(Event::OperationPlan {
+            host: self.host_name(host).to_owned(),
+            operation: hash.to_owned(),
+            name: self.meta(hash).map(|meta| meta.label()).unwrap_or_default(),
+            commands: planned
+                .commands
+                .iter()
+                .map(|command| crate::events::command_text(command, &arguments.connector))
+                .collect(),
+            files: planned_files(&planned.diffs),
+            noop: planned.noop_reason.clone(),
+        });
+    }
+
+    /// Listens for Ctrl-C until the returned task is aborted (see [`crate::interrupt`]).
+    fn listen_for_interrupt(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            let first = |grace: Duration| {
+                engine.printer.line_toned(
+                    &format!(
+                        "Interrupted: no new operation starts; running commands get {:.0}s to finish (Ctrl-C again to stop them now)",
+                        grace.as_secs_f64()
+                    ),
+                    Tone::Warning,
+                );
+            };
+            let cut = || engine.printer.line_toned("Stopping running commands", Tone::Warning);
+            engine.interrupt.listen(first, cut).await;
+        })
+    }
+
+    /// Whether Ctrl-C stopped the run.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.requested()
+    }
+
+    /// Reports the end of the run: `exit_code`, and why it stopped early if it did.
+    pub fn finish_run(&self, exit_code: i32, error: Option<String>, executed: bool) {
+        self.events.emit(Event::RunEnd {
+            success: exit_code == 0,
+            exit_code,
+            error,
+            interrupted: self.interrupted(),
+            duration: 0.0,
+            hosts: Vec::new(),
+            report: self.json_report(executed),
+        });
     }
 
     async fn ask_retry_until(&self, host: usize, callback: u64, hash: &str, attempt: &HostResult) -> Result<bool, RunError> {
@@ -970,11 +1032,11 @@ impl Engine {
                     let last = index + run.len() == planned.commands.len();
                     let succeeded = if run.len() > 1 || (last && ride.is_some() && !run.is_empty()) {
                         index += run.len();
-                        self.execute_shell_batch(host, &run, arguments, ride.as_ref().filter(|_| last), &mut result)
+                        self.execute_shell_batch(host, hash, &run, arguments, ride.as_ref().filter(|_| last), &mut result)
                             .await?
                     } else {
                         index += 1;
-                        self.execute(host, &planned.commands[index - 1], arguments, &mut result).await?
+                        self.execute(host, hash, &planned.commands[index - 1], arguments, &mut result).await?
                     };
                     if !succeeded && !arguments.continue_on_error {
                         return Ok(result);
@@ -1002,7 +1064,7 @@ impl Engine {
                             return Err(RunError::Python(error));
                         }
                     };
-                    if !self.execute(host, &command, arguments, &mut result).await? {
+                    if !self.execute(host, hash, &command, arguments, &mut result).await? {
                         failed = true;
                         if !arguments.continue_on_error {
                             break;
@@ -1020,16 +1082,25 @@ impl Engine {
     }
 
     /// Runs one command; records its output in `result`; returns whether it succeeded.
-    async fn execute(self: &Arc<Self>, host: usize, command: &Command, arguments: &OperationArguments, result: &mut HostResult) -> Result<bool, RunError> {
+    async fn execute(
+        self: &Arc<Self>,
+        host: usize,
+        hash: &str,
+        command: &Command,
+        arguments: &OperationArguments,
+        result: &mut HostResult,
+    ) -> Result<bool, RunError> {
         let Some(entry) = self.hosts.get(host) else { return Ok(false) };
         let name = entry.name.clone();
-        if self.settings.verbosity >= 2 {
-            let shown = match command {
-                Command::Shell { command } => oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value(),
-                other => other.display(),
-            };
-            self.printer.host_line(&name, &format!(">>> {shown}"), Tone::Plain);
+        if self.interrupt.requested() {
+            result.error = Some("not started: interrupted (Ctrl-C)".to_owned());
+            return Ok(false);
         }
+        self.events.emit(Event::Command {
+            host: name.clone(),
+            operation: hash.to_owned(),
+            command: crate::events::command_text(command, &arguments.connector),
+        });
         let connector_arguments = &arguments.connector;
         let outcome: Result<(), String> = match command {
             Command::Shell { command } => {
@@ -1041,11 +1112,10 @@ impl Engine {
                     UploadSource::Path(path) if path.is_relative() => UploadSource::Path(self.settings.deploy_dir.join(path)),
                     other => other.clone(),
                 };
-                entry
-                    .connector
-                    .put_file(&source, dest, connector_arguments)
-                    .await
-                    .map_err(|error| error.to_string())
+                match self.interrupt.until_cut(entry.connector.put_file(&source, dest, connector_arguments)).await {
+                    Some(result) => result.map_err(|error| error.to_string()),
+                    None => Err(format!("upload to `{dest}` stopped after Ctrl-C")),
+                }
             }
             Command::Download { src, dest, create_local_dir } => {
                 let dest = if dest.is_relative() {
@@ -1080,36 +1150,6 @@ impl Engine {
                     Err(error) => Err(error.to_string()),
                 }
             }
-            Command::Rsync { src, dest, flags } => {
-                // A relative `src` is read from the deploy folder, keeping its trailing `/`.
-                let src = if std::path::Path::new(src).is_relative() {
-                    format!("{}/{src}", self.settings.deploy_dir.display())
-                } else {
-                    src.clone()
-                };
-                match entry.connector.rsync(&src, dest, flags, connector_arguments).await {
-                    Ok(output) => {
-                        if self.settings.print_output || self.settings.verbosity >= 3 {
-                            for line in &output.lines {
-                                self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
-                            }
-                        }
-                        let stderr = output.stderr_lines();
-                        result.stdout.extend(output.stdout_lines());
-                        result.stderr.extend(stderr.iter().cloned());
-                        match output.exit_code {
-                            Some(0) => Ok(()),
-                            Some(code) => Err(format!(
-                                "command `{}` failed with exit status {code}{}",
-                                command.display(),
-                                stderr_tail(&stderr)
-                            )),
-                            None => Err(format!("command `{}` was killed by a signal{}", command.display(), stderr_tail(&stderr))),
-                        }
-                    }
-                    Err(error) => Err(format!("command `{}`: {error}", command.display())),
-                }
-            }
         };
         match outcome {
             Ok(()) => {
@@ -1127,16 +1167,22 @@ impl Engine {
     async fn execute_shell_batch(
         &self,
         host: usize,
+        hash: &str,
         commands: &[&StringCommand],
         arguments: &OperationArguments,
         ride: Option<&RideAlong>,
         result: &mut HostResult,
     ) -> Result<bool, RunError> {
-        if self.settings.verbosity >= 2 {
-            for command in commands {
-                let shown = oxinfra_core::wrap::make_unix_command(command, &arguments.connector, None).masked_value();
-                self.printer.host_line(self.host_name(host), &format!(">>> {shown}"), Tone::Plain);
-            }
+        if self.interrupt.requested() {
+            result.error = Some("not started: interrupted (Ctrl-C)".to_owned());
+            return Ok(false);
+        }
+        for command in commands {
+            self.events.emit(Event::Command {
+                host: self.host_name(host).to_owned(),
+                operation: hash.to_owned(),
+                command: crate::events::command_text(&Command::shell((*command).clone()), &arguments.connector),
+            });
         }
         let (done, outcome) = self.run_shell(host, commands, &arguments.connector, ride, result).await?;
         result.commands += done;
@@ -1181,9 +1227,10 @@ impl Engine {
                 arguments.to_mut().sudo_password = Some(password);
             }
         }
-        let mut output = match entry.connector.run_shell_command(&script, &arguments).await {
-            Ok(output) => output,
-            Err(error) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
+        let mut output = match self.interrupt.until_cut(entry.connector.run_shell_command(&script, &arguments)).await {
+            Some(Ok(output)) => output,
+            Some(Err(error)) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
+            None => return Ok((0, Err(format!("command `{}`: stopped after Ctrl-C", shown(0))))),
         };
         if arguments.sudo && arguments.sudo_password.is_none() && output.exit_code != Some(0) && needs_sudo_password(&output) {
             let Some(password) = self.ask_sudo_password(host).await? else {
@@ -1196,9 +1243,10 @@ impl Engine {
                 ));
             };
             arguments.to_mut().sudo_password = Some(password);
-            output = match entry.connector.run_shell_command(&script, &arguments).await {
-                Ok(output) => output,
-                Err(error) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
+            output = match self.interrupt.until_cut(entry.connector.run_shell_command(&script, &arguments)).await {
+                Some(Ok(output)) => output,
+                Some(Err(error)) => return Ok((0, Err(format!("command `{}`: {error}", shown(0))))),
+                None => return Ok((0, Err(format!("command `{}`: stopped after Ctrl-C", shown(0))))),
             };
         }
         if let Some(ride) = ride {
@@ -1241,6 +1289,9 @@ impl Engine {
             .await
             .map_err(|error| RunError::Python(error.to_string()))?
             .map_err(RunError::Python)?;
+        if let Some(password) = &answer {
+            crate::output::add_secret(password);
+        }
         *asked = Some(answer.clone());
         Ok(answer)
     }
@@ -1343,6 +1394,7 @@ impl Engine {
         ]);
         self.printer.header("Results:");
         self.printer.table(&["Operation", "Hosts", "Success", "Error", "No Change"], &rows);
+        self.events.print_host_table(&self.printer);
     }
 
     /// pyinfra's `--json` document: the plan, and the results once the run executed.

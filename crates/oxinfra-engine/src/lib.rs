@@ -5,9 +5,11 @@
 
 pub mod cli;
 pub mod engine;
+pub mod events;
 pub mod facts;
 pub mod fixtures;
 pub mod hooks;
+pub mod interrupt;
 pub mod output;
 pub mod secrets;
 pub mod state;

@@ -2,10 +2,17 @@
 //! lines indented by four spaces, `[host]` prefixes padded to the longest host name, a
 //! blank line before a header unless the previous line was one, and the tables.
 //! Colour follows pyinfra's choices and is off when stderr is not a terminal or
-//! `NO_COLOR` is set.
+//! `NO_COLOR` is set. On a terminal a [`Progress`] line (operation, hosts done of
+//! total, elapsed time) stays below the output while an operation runs; it is never
+//! drawn when stderr or stdout is not a terminal, or with `PYINFRA_PROGRESS=off`.
+//!
+//! Every line written here first has the run's known secrets ([`crate::secrets`])
+//! replaced by `*MASKED*`: whatever path a password takes into a message, it does not
+//! reach the screen or a log.
 
-use std::io::Write;
-use std::sync::Mutex;
+use std::io::{IsTerminal, Write};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use console::Style;
 
@@ -74,8 +81,14 @@ impl Printer {
     }
 
     fn write(&self, line: &str) {
+        let line = mask_secrets(line);
+        let mut progress = lock_progress();
         let mut stderr = std::io::stderr().lock();
         // Nothing sensible can be done when stderr is gone.
+        if let Some(shown) = progress.as_mut().filter(|shown| shown.drawn) {
+            let _ = write!(stderr, "\r\x1b[K");
+            shown.drawn = false;
+        }
         let _ = writeln!(stderr, "{line}");
     }
 
@@ -138,8 +151,19 @@ impl Printer {
 
     /// A line of remote output, `[host] text`, stderr lines in red.
     pub fn host_output(&self, host: &str, text: &str, is_stderr: bool) {
+        self.host_echo(host, text, is_stderr);
+    }
+
+    /// A `[host] text` line flush left, as pyinfra echoes commands (`-vv`) and their
+    /// output (`-vvv`, `exec`); red for standard error.
+    pub fn host_echo(&self, host: &str, text: &str, is_stderr: bool) {
+        let prefix = self.host_prefix(host);
         let tone = if is_stderr { Tone::Bad } else { Tone::Plain };
-        self.host_line(host, text, tone);
+        let mut state = self.lock();
+        state.started = true;
+        state.last_was_header = false;
+        drop(state);
+        self.write(&format!("{prefix}{}", self.paint(&tone.style(), text)));
     }
 
     /// A unified diff of a file's content, as pyinfra prints it with `--diff`.
@@ -227,4 +251,147 @@ pub fn install_logger(verbosity: u8, debug: bool) {
         level: log::LevelFilter::Trace,
     }));
     log::set_max_level(level);
+}
+
+/// Remembers `secret` for the rest of the process (the registry of
+/// [`crate::secrets`]): every line the printer, the logger or the JSON stream writes
+/// has it replaced by `*MASKED*`.
+pub fn add_secret(secret: &str) {
+    crate::secrets::register(secret);
+}
+
+/// `text` with every known secret replaced by `*MASKED*`.
+pub fn mask_secrets(text: &str) -> String {
+    crate::secrets::redact(text).into_owned()
+}
+
+/// What the progress line shows.
+#[derive(Debug)]
+struct ProgressLine {
+    label: String,
+    done: usize,
+    total: usize,
+    started: Instant,
+    frame: usize,
+    /// Whether it is on the screen now (and must be cleared before the next line).
+    drawn: bool,
+}
+
+static PROGRESS: Mutex<Option<ProgressLine>> = Mutex::new(None);
+
+fn lock_progress() -> MutexGuard<'static, Option<ProgressLine>> {
+    PROGRESS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The live progress line of a terminal: `    / NAME  2/5 hosts  3.1s`, redrawn every
+/// 150 ms by one background thread and cleared before any other line is written.
+#[derive(Debug)]
+pub struct Progress {
+    width: usize,
+}
+
+impl Progress {
+    /// A progress line when both stderr and stdout are terminals and progress is not
+    /// turned off (`PYINFRA_PROGRESS=off`, pyinfra's switch); `None` otherwise.
+    pub fn for_terminal() -> Option<Self> {
+        let off = std::env::var("PYINFRA_PROGRESS").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
+        if off || !std::io::stderr().is_terminal() || !std::io::stdout().is_terminal() {
+            return None;
+        }
+        let width = console::Term::stderr().size_checked().map_or(80, |(_, columns)| usize::from(columns));
+        Some(Self { width })
+    }
+
+    /// Shows `label` with `total` hosts to go.
+    pub fn start(&self, label: &str, total: usize) {
+        *lock_progress() = Some(ProgressLine {
+            label: label.to_owned(),
+            done: 0,
+            total,
+            started: Instant::now(),
+            frame: 0,
+            drawn: false,
+        });
+        let width = self.width;
+        static TICKER: OnceLock<()> = OnceLock::new();
+        TICKER.get_or_init(|| {
+            std::thread::spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(150));
+                    draw_progress(width);
+                }
+            });
+        });
+    }
+
+    /// One more host finished; the line goes away when all have.
+    pub fn advance(&self) {
+        let mut progress = lock_progress();
+        let complete = progress.as_mut().is_some_and(|line| {
+            line.done += 1;
+            line.done >= line.total
+        });
+        if complete {
+            clear_progress(&mut progress);
+        }
+    }
+
+    /// Takes the line off the screen.
+    pub fn finish(&self) {
+        clear_progress(&mut lock_progress());
+    }
+}
+
+fn clear_progress(progress: &mut MutexGuard<'static, Option<ProgressLine>>) {
+    if progress.as_ref().is_some_and(|line| line.drawn) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[K");
+        let _ = stderr.flush();
+    }
+    **progress = None;
+}
+
+/// The text of the progress line, cut to `width` columns.
+fn progress_text(line: &ProgressLine, width: usize) -> String {
+    const FRAMES: [char; 4] = ['-', '/', '|', '\\'];
+    let spinner = FRAMES[line.frame % FRAMES.len()];
+    let elapsed = line.started.elapsed().as_secs_f64();
+    let text = format!("    {spinner} {}  {}/{} hosts  {elapsed:.1}s", line.label, line.done, line.total);
+    console::truncate_str(&mask_secrets(&text), width.saturating_sub(1), "...").into_owned()
+}
+
+fn draw_progress(width: usize) {
+    let mut progress = lock_progress();
+    let Some(line) = progress.as_mut() else { return };
+    line.frame += 1;
+    let text = progress_text(line, width);
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "\r\x1b[K{text}");
+    let _ = stderr.flush();
+    line.drawn = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_lines_have_secrets_masked() {
+        add_secret("output-test-password");
+        assert_eq!(mask_secrets("use output-test-password now"), "use *MASKED* now");
+    }
+
+    #[test]
+    fn progress_text_counts_hosts_and_fits_the_width() {
+        let line = ProgressLine {
+            label: "files.line (path=/etc/motd, line=hello)".to_owned(),
+            done: 2,
+            total: 5,
+            started: Instant::now(),
+            frame: 1,
+            drawn: false,
+        };
+        assert!(progress_text(&line, 120).contains("2/5 hosts"));
+        assert!(console::measure_text_width(&progress_text(&line, 20)) <= 19);
+    }
 }

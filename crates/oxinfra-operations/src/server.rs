@@ -37,7 +37,8 @@ pub const OPERATIONS: &[OperationDef] = &[
     hosts::ETC_HOSTS,
     system::TIMEZONE,
     system::SYSCTL,
-    services::SERVICE,
+    // `services::SERVICE` (`server.service`) joins once `upstart.service`,
+    // `runit.service` and `bsdinit.service` exist: 3 of its 8 pyinfra cases need them.
     services::PACKAGES,
     crate::crontab::SERVER_CRONTAB,
     users::GROUP,
@@ -50,7 +51,7 @@ pub const OPERATIONS: &[OperationDef] = &[
 
 /// Whether `name` is in a fact holding names, as a list or as the keys of a mapping
 /// (Python's `name in value`).
-pub(crate) fn contains_name(names: &Value, name: &str) -> bool {
+fn contains_name(names: &Value, name: &str) -> bool {
     match names {
         Value::Array(items) => items.iter().any(|item| item.as_str() == Some(name)),
         Value::Object(map) => map.contains_key(name),
@@ -91,7 +92,7 @@ fn require_shadow_tool(plan: &mut Plan<'_>, os: &str, tool: &str) -> Result<(), 
 
 /// A command whose parts are joined with nothing between them
 /// (pyinfra's `StringCommand(..., _separator="")`).
-pub(crate) fn unspaced(mut command: StringCommand) -> StringCommand {
+fn unspaced(mut command: StringCommand) -> StringCommand {
     command.separator = String::new();
     command
 }

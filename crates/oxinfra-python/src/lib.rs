@@ -429,6 +429,24 @@ impl PyEngine {
         to_json(&self.engine.json_report(executed))
     }
 
+    /// Sets how the run reports: `dry` lists what would run (`--dry`), `json` adds the
+    /// event stream on stdout (`--json`). Call before connecting.
+    fn configure_output(&self, dry: bool, json: bool) {
+        self.engine.events.configure(dry, json);
+    }
+
+    /// Whether Ctrl-C stopped the run.
+    fn interrupted(&self) -> bool {
+        self.engine.interrupted()
+    }
+
+    /// Reports the end of the run (the `run_end` event): the exit code, why it stopped
+    /// early if it did, and whether operations were executed.
+    #[pyo3(signature = (exit_code, error = None, executed = true))]
+    fn finish_run(&self, exit_code: i32, error: Option<String>, executed: bool) {
+        self.engine.finish_run(exit_code, error, executed);
+    }
+
     /// Prints `[host] text`.
     #[pyo3(signature = (host, text, tone = "plain"))]
     fn host_line(&self, host: usize, text: &str, tone: &str) {

@@ -18,7 +18,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use oxinfra_core::command::MASK;
-use oxinfra_core::wrap::{SUDO_PASSWORD_VARIABLE, make_unix_command};
+use oxinfra_core::wrap::{SUDO_PASSWORD_VARIABLE, wrap_for_host};
 use oxinfra_core::{CommandOutput, ConnectorArguments, ConnectorError, OutputLine, Stream, StringCommand};
 use russh::{ChannelMsg, Pty, Sig};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -108,7 +108,11 @@ pub async fn prepare(connection: &Connection, command: &StringCommand, arguments
         Some(_) => Some(connection.askpass(arguments.temp_dir.as_deref()).await?),
         None => None,
     };
-    let wrapped = make_unix_command(command, arguments, askpass.as_deref());
+    // A command holding a secret travels on standard input, after the password lines,
+    // so the host's process list never shows it.
+    let wrapped = wrap_for_host(command, arguments, askpass.as_deref());
+    let script = wrapped.input;
+    let wrapped = wrapped.command;
     let mut lines: Vec<&str> = Vec::new();
     let command = match sudo_password {
         Some(password) => {
@@ -126,6 +130,7 @@ pub async fn prepare(connection: &Connection, command: &StringCommand, arguments
         // su reads its password from its input, ahead of the command's own lines.
         lines.push(password);
     }
+    lines.extend(script.iter().map(String::as_str));
     let secret_input = !lines.is_empty();
     lines.extend(arguments.stdin.iter().map(String::as_str));
     let input = lines.iter().flat_map(|line| line.bytes().chain(std::iter::once(b'\n'))).collect();
