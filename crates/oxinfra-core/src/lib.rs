@@ -2,7 +2,8 @@
 //! ([`command`]), the global operation arguments that say how a command runs
 //! ([`arguments`]), the wrapping of a command for sudo/su/doas and the shell ([`wrap`]),
 //! fact keys and the [`facts::FactSource`] trait that planning reads through, the local
-//! file access planning may use ([`local_files`]), and the [`connector::Connector`] trait.
+//! file access planning may use ([`local_files`]), small uploads written by a shell
+//! command ([`upload`]), and the [`connector::Connector`] trait.
 //!
 //! Nothing here does I/O or depends on an async runtime or on Python.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,6 +14,7 @@ pub mod connector;
 pub mod facts;
 pub mod local_files;
 pub mod pyrepr;
+pub mod upload;
 pub mod wrap;
 
 pub use arguments::ConnectorArguments;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use oxinfra_core::command::UploadSource;
+use oxinfra_core::upload::INLINE_LIMIT;
 use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFiles, StringCommand};
 use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
@@ -195,6 +196,13 @@ pub enum PlanError {
 }
 
 /// The backup timestamp pyinfra uses (`%y%m%d%H%M`).
+/// Whether an operation's consecutive shell commands go to the host as one invocation:
+/// not when each must see its own standard input, run on after a failure, or may
+/// succeed with another exit status than 0.
+fn batches(arguments: &OperationArguments) -> bool {
+    !arguments.continue_on_error && arguments.connector.stdin.is_empty() && arguments.connector.success_exit_codes == [0]
+}
+
 fn timestamp() -> String {
     chrono::Local::now().format("%y%m%d%H%M").to_string()
 }
@@ -507,11 +515,36 @@ impl Engine {
         loop {
             let (planned, missing) = self.plan_once(host, planner, arguments, operation_arguments)?;
             if missing.is_empty() {
-                return Ok(planned);
+                return Ok(self.inline_uploads(planned, operation_arguments));
             }
             let keys: Vec<FactKey> = missing.into_iter().collect();
             self.fetch_into_cache(host, &keys, &operation_arguments.connector).await?;
         }
+    }
+
+    /// Turns the small uploads of an operation whose commands go to the host as one
+    /// invocation into shell commands of that invocation (`oxinfra_core::upload`), so that
+    /// an upload costs no round trip of its own. Bigger files, unreadable ones (the run
+    /// reports the error) and operations whose commands run one by one keep the upload.
+    fn inline_uploads(&self, mut planned: Planned, arguments: &OperationArguments) -> Planned {
+        if !batches(arguments) {
+            return planned;
+        }
+        for command in &mut planned.commands {
+            let Command::Upload { source, dest } = command else { continue };
+            let content = match source {
+                UploadSource::Content(bytes) => Some(bytes.clone()),
+                UploadSource::Path(path) => {
+                    let path = self.settings.deploy_dir.join(&*path);
+                    let small = std::fs::metadata(&path).is_ok_and(|metadata| metadata.is_file() && metadata.len() <= INLINE_LIMIT as u64);
+                    small.then(|| std::fs::read(&path).ok()).flatten()
+                }
+            };
+            if let Some(content) = content.filter(|content| content.len() <= INLINE_LIMIT) {
+                *command = Command::shell(oxinfra_core::upload::inline_upload(&content, dest));
+            }
+        }
+        planned
     }
 
     /// Fetches, in one batch per privilege context, every fact the host's pending
@@ -1015,10 +1048,7 @@ impl Engine {
                 if let (Some(reason), true) = (&planned.noop_reason, self.settings.verbosity >= 1) {
                     self.printer.host_line(self.host_name(host), &format!("noop: {reason}"), Tone::Plain);
                 }
-                // Consecutive shell commands go to the host as one invocation, unless each
-                // must see its own standard input, run on after a failure, or may succeed
-                // with another exit status than 0.
-                let batch = !arguments.continue_on_error && arguments.connector.stdin.is_empty() && arguments.connector.success_exit_codes == [0];
+                let batch = batches(arguments);
                 let ride = if batch { self.next_operation_facts(host, hash, arguments) } else { None };
                 let mut index = 0;
                 while index < planned.commands.len() {

@@ -29,7 +29,7 @@ pub async fn put(connection: &Connection, source: &UploadSource, dest: &str, arg
             remove(connection, &temporary).await;
             return Err(error);
         }
-        let output = exec::execute(connection, Request::plain(install(&temporary, dest).raw_value())).await?;
+        let output = exec::execute(connection, Request::plain(oxinfra_core::upload::install(&temporary, dest).raw_value())).await?;
         if output.exit_code != Some(0) {
             return Err(failed(connection, dest, &output.stderr_lines()));
         }
@@ -66,7 +66,7 @@ async fn put_privileged(
         .text("|| { rm -f")
         .quoted(temporary.clone())
         .text("; exit 1; };")
-        .nested(install(&temporary, dest));
+        .nested(oxinfra_core::upload::install(&temporary, dest));
     let copy_arguments = ConnectorArguments {
         stdin: Vec::new(),
         get_pty: false,
@@ -77,33 +77,6 @@ async fn put_privileged(
         return Err(failed(connection, dest, &output.stderr_lines()));
     }
     Ok(())
-}
-
-/// Gives `temporary` the mode and owner of `dest` (or the umask's mode when there is no
-/// `dest` yet), then renames it over `dest`; on failure the temporary file is removed.
-fn install(temporary: &str, dest: &str) -> StringCommand {
-    let temporary = temporary.to_owned();
-    let dest = dest.to_owned();
-    StringCommand::raw("if [ -e")
-        .quoted(dest.clone())
-        .text("]; then chmod")
-        .quoted(format!("--reference={dest}"))
-        .quoted(temporary.clone())
-        .text("2>/dev/null || chmod \"$(stat -c %a")
-        .quoted(dest.clone())
-        .text(")\"")
-        .quoted(temporary.clone())
-        .text("2>/dev/null; chown")
-        .quoted(format!("--reference={dest}"))
-        .quoted(temporary.clone())
-        .text("2>/dev/null; else chmod \"$(printf %o $((0666 & ~0$(umask))))\"")
-        .quoted(temporary.clone())
-        .text("; fi; mv -f")
-        .quoted(temporary.clone())
-        .quoted(dest)
-        .text("|| { rm -f")
-        .quoted(temporary)
-        .text("; exit 1; }")
 }
 
 /// Writes `source` to `path` as the login user, mode `0600`; `exclusive` refuses an
