@@ -161,6 +161,10 @@ def _show_warning(message: Any, category: type[Warning], filename: str, lineno: 
 
 
 def run(argv: list[str]) -> int:
+    if argv[1:2] == ["secret"]:
+        from oxinfra import vault
+
+        return vault.main(argv[2:])
     code, text, to_stdout = _core.parse_cli(argv)
     if code is not None:
         (sys.stdout if to_stdout else sys.stderr).write(text)

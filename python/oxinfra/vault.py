@@ -127,9 +127,20 @@ def _decrypt(value: str) -> SecretStr | SecretBytes:
         return SecretBytes(plaintext)
 
 
-def reveal(value: Any) -> Any:
+def reveal(value: Any, name: str | None = None) -> Any:
     """`value` with vault values (`Secret`s and `oxinfra-vault:v1:` strings), also inside
-    lists, tuples and dicts, decrypted; other values are returned as they are."""
+    lists, tuples and dicts, decrypted; other values are returned as they are. `name`
+    (the data key) is named in errors."""
+    try:
+        return _reveal(value)
+    except VaultValueError as error:
+        if name is None:
+            raise
+        message, hint = [*error.args, None][:2]
+        raise VaultValueError(f"host data `{name}`: {message}", hint) from None
+
+
+def _reveal(value: Any) -> Any:
     if isinstance(value, Secret):
         return value.reveal()
     if isinstance(value, str):
@@ -140,12 +151,12 @@ def reveal(value: Any) -> Any:
                 raise VaultValueError(*error.args) from None
         return value
     if isinstance(value, (list, tuple)):
-        items = [reveal(item) for item in value]
+        items = [_reveal(item) for item in value]
         if any(new is not old for new, old in zip(items, value)):
             return type(value)(items) if type(value) in (list, tuple) else items
         return value
     if isinstance(value, dict):
-        revealed = {key: reveal(item) for key, item in value.items()}
+        revealed = {key: _reveal(item) for key, item in value.items()}
         if any(revealed[key] is not item for key, item in value.items()):
             return revealed
         return value

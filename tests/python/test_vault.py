@@ -291,3 +291,43 @@ def test_a_vault_value_never_appears_on_a_process_command_line(oxinfra, home: Pa
     process.communicate()
     assert (project / "used.txt").read_text() == f"{PLAINTEXT}\n"
     assert not seen, f"{len(seen)} command lines held the secret"
+
+
+def test_keys_derived_through_the_ssh_agent(oxinfra, project: Path, tmp_path: Path) -> None:
+    if shutil.which("ssh-agent") is None or shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-agent is not installed")
+    key = tmp_path / "agent_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vault-agent-test", "-f", str(key)], check=True)
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if socket_path.exists():
+                break
+            time.sleep(0.02)
+        subprocess.run(["ssh-add", "-q", str(key)], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(socket_path)})
+        with_agent = {"SSH_AUTH_SOCK": str(socket_path)}
+        init = oxinfra("secret", "init", "--ssh-agent", env=with_agent)
+        assert init.code == 0, init
+        assert "ssh-agent: ssh-ed25519 SHA256:" in (project / ".oxinfra-recipients").read_text()
+        value = oxinfra("secret", "encrypt", PLAINTEXT).stdout.strip()
+        assert oxinfra("secret", "decrypt", value, env=with_agent).stdout == PLAINTEXT
+        without = oxinfra("secret", "decrypt", value, "--no-agent", env=with_agent)
+        assert without.code == 1 and PLAINTEXT not in without.stdout
+    finally:
+        agent.kill()
+        agent.wait()
+
+
+def test_a_deploy_without_the_key_names_the_data_and_the_keys_tried(oxinfra, project: Path) -> None:
+    _init(oxinfra)
+    password = oxinfra("secret", "encrypt", PLAINTEXT).stdout.strip()
+    (project / "group_data").mkdir()
+    (project / "group_data" / "all.py").write_text(f'db_password = "{password}"\n')
+    deploy = 'from oxinfra import host\nfrom oxinfra.operations import server\n\nserver.shell(commands=[f"echo {host.data.db_password}"])\n'
+    (project / "deploy.py").write_text(deploy)
+    secret, _ = _core.vault_generate_key()
+    result = oxinfra("@local", "deploy.py", "-y", env={"OXINFRA_VAULT_KEY": secret, "XDG_CONFIG_HOME": str(project / "no-config")})
+    assert result.code == 1, result
+    assert "host data `db_password`: no key can decrypt this value; tried `OXINFRA_VAULT_KEY` (age1" in result.stderr
+    assert "hint: the value was encrypted for other keys" in result.stderr

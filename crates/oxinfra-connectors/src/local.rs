@@ -263,6 +263,21 @@ impl Connector for LocalConnector {
         Ok(())
     }
 
+    async fn rsync(&self, src: &str, dest: &str, flags: &[String], arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
+        // As pyinfra: `rsync FLAGS SRC DEST` run like any command, privilege wrapping
+        // included; the flags are shell text, the paths are quoted.
+        let mut command = StringCommand::raw("rsync");
+        for flag in flags {
+            command = command.text(flag.clone());
+        }
+        let command = command.quoted(src.to_owned()).quoted(dest.to_owned());
+        let arguments = ConnectorArguments {
+            stdin: Vec::new(),
+            ..arguments.clone()
+        };
+        self.spawn_and_wait(&command, &arguments).await
+    }
+
     async fn disconnect(&self) -> Result<(), ConnectorError> {
         self.askpass.lock().await.take();
         Ok(())
@@ -313,6 +328,22 @@ mod tests {
         };
         let output = runtime().block_on(async { LocalConnector::new().run_shell_command(&StringCommand::raw("cat"), &arguments).await });
         assert_eq!(output.map(|output| output.stdout_lines()).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
+    }
+
+    #[test]
+    fn rsync_copies_a_folder_content() {
+        let source = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
+        let target = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
+        std::fs::create_dir(source.path().join("sub dir")).unwrap_or_else(|error| unreachable!("{error}"));
+        std::fs::write(source.path().join("sub dir/a.txt"), "a").unwrap_or_else(|error| unreachable!("{error}"));
+        std::fs::write(target.path().join("stale"), "x").unwrap_or_else(|error| unreachable!("{error}"));
+        let src = format!("{}/", source.path().display());
+        let dest = target.path().display().to_string();
+        let flags = ["-ax".to_owned(), "--delete".to_owned()];
+        let output = runtime().block_on(async { LocalConnector::new().rsync(&src, &dest, &flags, &ConnectorArguments::default()).await });
+        assert_eq!(output.map(|output| output.exit_code).ok(), Some(Some(0)));
+        assert_eq!(std::fs::read_to_string(target.path().join("sub dir/a.txt")).ok().as_deref(), Some("a"));
+        assert!(!target.path().join("stale").exists());
     }
 
     #[test]

@@ -207,6 +207,17 @@ pub enum Command {
         /// The function's name, for display.
         name: String,
     },
+    /// Copy a controller folder to the host with the controller's `rsync`
+    /// (`RsyncCommand`): the connector decides how `rsync` reaches the host.
+    Rsync {
+        /// The path on the controller, as `rsync` reads it (a trailing `/` copies the
+        /// folder's content rather than the folder).
+        src: String,
+        /// The path on the host.
+        dest: String,
+        /// Options given to `rsync`, one argument each.
+        flags: Vec<String>,
+    },
 }
 
 impl Command {
@@ -222,6 +233,13 @@ impl Command {
             Self::Upload { dest, .. } => format!("upload {dest}"),
             Self::Download { src, dest, .. } => format!("download {src} -> {}", dest.display()),
             Self::Function { name, .. } => format!("python function {name}"),
+            Self::Rsync { src, dest, flags } => {
+                // The flags are shell text (as pyinfra writes them), the paths values.
+                let mut words = vec!["rsync".to_owned()];
+                words.extend(flags.iter().cloned());
+                words.extend([shell_quote(src), shell_quote(dest)]);
+                words.join(" ")
+            }
         }
     }
 }

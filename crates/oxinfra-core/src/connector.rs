@@ -75,6 +75,22 @@ pub enum ConnectorError {
     /// A file transfer failed.
     #[error("file transfer failed: {0}")]
     Transfer(String),
+    /// The connector cannot do this at all (`files.rsync` on a connector without rsync).
+    #[error("the {connector} connector cannot {action}")]
+    Unsupported {
+        /// The connector's short name (`docker`, `chroot`, ...).
+        connector: String,
+        /// What it cannot do.
+        action: &'static str,
+    },
+}
+
+/// The short name of a connector type for messages: `DockerConnector` -> `docker`.
+fn connector_name<C: ?Sized>() -> String {
+    let full = std::any::type_name::<C>();
+    let last = full.rsplit("::").next().unwrap_or(full);
+    let name = last.strip_suffix("Connector").filter(|name| !name.is_empty()).unwrap_or(last);
+    name.to_ascii_lowercase()
 }
 
 /// A place where commands run.
@@ -90,4 +106,63 @@ pub trait Connector: Send + Sync {
     async fn get_file(&self, src: &str, dest: &Path, arguments: &ConnectorArguments) -> Result<(), ConnectorError>;
     /// Closes the connection and removes any helpers left on the host.
     async fn disconnect(&self) -> Result<(), ConnectorError>;
+    /// Copies the controller's `src` to the host's `dest` by running the controller's
+    /// `rsync` with `flags` (pyinfra's `RsyncCommand`). Of the privilege arguments, a
+    /// connector honours what its `rsync` can (`sudo` and `sudo_user` over SSH). The
+    /// output is that of the local `rsync`. Connectors that cannot rsync keep this default,
+    /// which says so.
+    async fn rsync(&self, src: &str, dest: &str, flags: &[String], arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
+        let _ = (src, dest, flags, arguments);
+        Err(ConnectorError::Unsupported {
+            connector: connector_name::<Self>(),
+            action: "rsync",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct DockerConnector;
+
+    #[async_trait]
+    impl Connector for DockerConnector {
+        async fn connect(&self) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+        async fn run_shell_command(&self, _command: &StringCommand, _arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
+            Ok(CommandOutput::default())
+        }
+        async fn put_file(&self, _source: &UploadSource, _dest: &str, _arguments: &ConnectorArguments) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+        async fn get_file(&self, _src: &str, _dest: &Path, _arguments: &ConnectorArguments) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+        async fn disconnect(&self) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn connector_without_rsync_says_which_connector() {
+        let connector: &dyn Connector = &DockerConnector;
+        let arguments = ConnectorArguments::default();
+        let error = block_on_ready(connector.rsync("src/", "/dest", &[], &arguments))
+            .err()
+            .map(|error| error.to_string());
+        assert_eq!(error.as_deref(), Some("the docker connector cannot rsync"));
+    }
+
+    /// Polls a future that never waits (the default `rsync` returns at once).
+    fn block_on_ready<F: std::future::Future>(future: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut future = std::pin::pin!(future);
+        let mut context = Context::from_waker(Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("the default rsync does not wait"),
+        }
+    }
 }

@@ -89,4 +89,9 @@ pub struct Missing(pub FactKey);
 pub trait FactSource {
     /// The value of `key`, or [`Missing`] after recording that it is wanted.
     fn get(&mut self, key: &FactKey) -> Result<Value, Missing>;
+
+    /// Says that planning is likely to read `key` soon, so that a source which fetches
+    /// what is missing can fetch it in the same round trip as the facts read before it.
+    /// Never fails; sources that hold every fact up front ignore it.
+    fn hint(&mut self, _key: &FactKey) {}
 }

@@ -16,7 +16,7 @@ use oxinfra_operations::{FileDiff, OperationError, Plan};
 use serde_json::{Map, Value, json};
 
 use crate::events::{Event, Events, Status, planned_files};
-use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, privilege_context};
+use crate::facts::{CacheSource, FactCache, FactFetchError, RideAlong, fetch, prepare_keys, privilege_context};
 use crate::hooks::Hooks;
 use crate::output::{Printer, Tone};
 use crate::state::{HostResult, OperationArguments, OperationCall, OperationKind, OperationMeta, Operations, StateError};
@@ -342,16 +342,27 @@ impl Engine {
         usize::try_from(soft.saturating_sub(32) / 2).unwrap_or(usize::MAX).max(1)
     }
 
-    /// Disconnects every host.
+    /// Disconnects every host, all at once (a container connector commits its image
+    /// here), printing what the connectors report and any failure.
     pub async fn disconnect_all(&self) {
-        for host in &self.hosts {
-            // A host that cannot be disconnected cleanly is closed anyway.
-            let _ = host.connector.disconnect().await;
+        let width = self.hosts.iter().map(|host| host.name.chars().count()).max().unwrap_or(0);
+        oxinfra_connectors::notice::set_sink(Arc::new(move |host: &str, text: &str| Printer::new(width).host_line(host, text, Tone::Plain)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, host) in self.hosts.iter().enumerate() {
+            let connector = Arc::clone(&host.connector);
+            tasks.spawn(async move { (index, connector.disconnect().await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            // A host that cannot be disconnected cleanly is closed anyway; the reason is shown.
+            if let Ok((index, Err(error))) = joined {
+                self.printer.host_line(self.host_name(index), &error.to_string(), Tone::Bad);
+            }
         }
     }
 
     /// Registers an operation call; `Ok(false)` when `_run_once` skips this host.
     pub fn register(&self, call: OperationCall) -> Result<bool, StateError> {
+        Events::learn_arguments(&call.arguments.connector);
         lock(&self.operations).register(call)
     }
 
@@ -367,6 +378,20 @@ impl Engine {
     }
 
     async fn fetch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(()) };
+        let context = privilege_context(arguments);
+        let mut pending = keys.to_vec();
+        // A fact whose command depends on other facts waits a round trip for them.
+        while !pending.is_empty() {
+            let (ready, waiting) = prepare_keys(&lock(&entry.facts), &context, &pending)?;
+            self.fetch_batch_into_cache(host, &ready, arguments).await?;
+            pending = waiting;
+        }
+        Ok(())
+    }
+
+    /// Reads `keys`, all ready to read, in one command and caches them.
+    async fn fetch_batch_into_cache(&self, host: usize, keys: &[FactKey], arguments: &ConnectorArguments) -> Result<(), FactFetchError> {
         let Some(entry) = self.hosts.get(host) else { return Ok(()) };
         let mut arguments = std::borrow::Cow::Borrowed(arguments);
         if arguments.sudo && arguments.sudo_password.is_none() {
@@ -409,9 +434,14 @@ impl Engine {
         entry.connector.run_shell_command(command, arguments).await
     }
 
-    fn invalidate_facts(&self, host: usize) {
+    /// Drops the facts of `host` that `kind` may have changed by running.
+    fn invalidate_facts(&self, host: usize, kind: &OperationKind) {
+        let footprint = match kind {
+            OperationKind::Builtin { planner, arguments } => oxinfra_operations::footprint::footprint(planner, arguments),
+            OperationKind::Python { .. } => oxinfra_operations::footprint::Footprint::Anything,
+        };
         if let Some(entry) = self.hosts.get(host) {
-            lock(&entry.facts).invalidate();
+            lock(&entry.facts).invalidate(&footprint);
         }
     }
 
@@ -908,7 +938,7 @@ impl Engine {
             tokio::time::sleep(Duration::from_secs_f64(arguments.retry_delay.max(0.0))).await;
         }
         if result.commands > 0 {
-            self.invalidate_facts(host);
+            self.invalidate_facts(host, &operation.kind);
             if let Some(entry) = self.hosts.get(host) {
                 let mut cache = lock(&entry.facts);
                 for (context, key, value) in std::mem::take(&mut result.fresh_facts) {
@@ -1178,6 +1208,36 @@ impl Engine {
                     Ok(Ok(false)) => Err("function returned False".to_owned()),
                     Ok(Err(error)) => Err(format!("Unexpected error in Python callback: {error}")),
                     Err(error) => Err(error.to_string()),
+                }
+            }
+            Command::Rsync { src, dest, flags } => {
+                // A relative `src` is read from the deploy folder, keeping its trailing `/`.
+                let src = if std::path::Path::new(src).is_relative() {
+                    format!("{}/{src}", self.settings.deploy_dir.display())
+                } else {
+                    src.clone()
+                };
+                match entry.connector.rsync(&src, dest, flags, connector_arguments).await {
+                    Ok(output) => {
+                        if self.settings.print_output || self.settings.verbosity >= 3 {
+                            for line in &output.lines {
+                                self.printer.host_output(&name, &line.text, line.stream == oxinfra_core::Stream::Stderr);
+                            }
+                        }
+                        let stderr = output.stderr_lines();
+                        result.stdout.extend(output.stdout_lines());
+                        result.stderr.extend(stderr.iter().cloned());
+                        match output.exit_code {
+                            Some(0) => Ok(()),
+                            Some(code) => Err(format!(
+                                "command `{}` failed with exit status {code}{}",
+                                command.display(),
+                                stderr_tail(&stderr)
+                            )),
+                            None => Err(format!("command `{}` was killed by a signal{}", command.display(), stderr_tail(&stderr))),
+                        }
+                    }
+                    Err(error) => Err(format!("command `{}`: {error}", command.display())),
                 }
             }
         };

@@ -1,12 +1,15 @@
 //! Facts during a run: a per-host cache, a [`FactSource`] over it that records what is
 //! missing, and the batch that reads every missing fact of a host in one remote
-//! command. Facts are cached per privilege context (a fact read with `sudo` may differ)
-//! and the whole cache of a host is dropped when an operation changes that host.
+//! command. Facts are cached per privilege context (a fact read with `sudo` may differ);
+//! when an operation changes a host, the facts it may have changed are dropped. A fact
+//! whose command depends on other facts ([`oxinfra_facts::prepare`]) is read one round
+//! trip after them ([`prepare_keys`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, FactKey, FactSource, Missing, StringCommand};
 use oxinfra_facts::FactDef;
+use oxinfra_operations::footprint::{self, Footprint};
 use serde_json::Value;
 
 /// The marker pyinfra prints when a fact's required command is missing.
@@ -29,9 +32,18 @@ pub struct FactCache {
 }
 
 impl FactCache {
-    /// Forgets everything: the host changed.
-    pub fn invalidate(&mut self) {
-        self.values.clear();
+    /// Forgets what an operation with `footprint` may have changed: for a few paths, the
+    /// `files` facts about those paths, what lies below them and the folders above them;
+    /// otherwise everything.
+    pub fn invalidate(&mut self, footprint: &Footprint) {
+        match footprint {
+            Footprint::Paths(paths) => self.values.retain(|(_, key), _| {
+                let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
+                let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
+                path.is_some_and(|path| !paths.iter().any(|touched| footprint::overlaps(&path, touched)))
+            }),
+            Footprint::Anything => self.values.clear(),
+        }
     }
 
     /// A source over the facts read in `context`.
@@ -76,6 +88,13 @@ impl FactSource for CacheSource<'_> {
             Err(Missing(key.clone()))
         }
     }
+
+    fn hint(&mut self, key: &FactKey) {
+        self.read.insert(key.clone());
+        if self.cache.get(self.context, key).is_none() {
+            self.missing.insert(key.clone());
+        }
+    }
 }
 
 /// Why facts could not be read.
@@ -111,6 +130,9 @@ pub enum FactFetchError {
         /// The end of its standard error.
         stderr: Vec<String>,
     },
+    /// The facts a fact's command depends on could not be read before it.
+    #[error("could not load fact `{0}`: the facts its command depends on depend on it")]
+    Dependencies(FactKey),
 }
 
 fn stderr_tail(stderr: &[String]) -> String {
@@ -118,9 +140,10 @@ fn stderr_tail(stderr: &[String]) -> String {
     if tail.is_empty() { String::new() } else { format!(": {}", tail.join(" / ")) }
 }
 
-/// The command that reads one fact, guarded by `command -v` when it needs a binary.
+/// The command that reads one fact (a quicker equivalent of pyinfra's where there is
+/// one), guarded by `command -v` when it needs a binary.
 pub fn fact_command(fact: &FactDef, key: &FactKey) -> StringCommand {
-    let command = (fact.command)(&key.values);
+    let command = oxinfra_facts::quick::command(fact.name).unwrap_or_else(|| (fact.command)(&key.values));
     match fact.requires_command {
         Some(requires) => StringCommand::raw("if command -v")
             .quoted(requires(&key.values))
@@ -223,6 +246,33 @@ fn fact_value(fact: &FactDef, key: &FactKey, output: FactOutput) -> Result<Value
     Ok((fact.process)(&key.values, &output.stdout)?)
 }
 
+/// Splits `keys` for one round trip: the facts that can be read now, including what
+/// the others depend on, each with the facts its own command depends on filled into its
+/// values ([`oxinfra_facts::prepare`]; its identity, name and printed arguments, stays
+/// the same); and the facts that must wait until those are cached.
+pub fn prepare_keys(cache: &FactCache, context: &str, keys: &[FactKey]) -> Result<(Vec<FactKey>, Vec<FactKey>), FactFetchError> {
+    let (mut ready, mut waiting) = (Vec::new(), Vec::new());
+    let mut queue: VecDeque<FactKey> = keys.iter().cloned().collect();
+    let mut seen = BTreeSet::new();
+    while let Some(key) = queue.pop_front() {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let fact = oxinfra_facts::find(&key.name).ok_or_else(|| FactFetchError::Unknown(key.name.clone()))?;
+        let mut source = cache.source(context);
+        if let Ok(values) = oxinfra_facts::prepare(fact, &key.values, &mut source) {
+            ready.push(FactKey { values, ..key });
+        } else {
+            queue.extend(source.missing);
+            waiting.push(key);
+        }
+    }
+    match waiting.first() {
+        Some(key) if ready.is_empty() => Err(FactFetchError::Dependencies(key.clone())),
+        _ => Ok((ready, waiting)),
+    }
+}
+
 /// The line that starts facts riding along at the end of an operation's commands.
 const RIDE_MARKER: &str = "@@OXINFRA-FACTS-BEGIN";
 
@@ -237,6 +287,9 @@ impl RideAlong {
     /// The ride for `keys`, or `None` when there is nothing to read or a fact is unknown.
     pub fn new(keys: &[FactKey]) -> Option<Self> {
         let known: Option<Vec<(FactKey, &'static FactDef)>> = keys.iter().map(|key| oxinfra_facts::find(&key.name).map(|fact| (key.clone(), fact))).collect();
+        // A fact whose command depends on other facts is read when it is needed: what it
+        // depends on may be what the operation changes.
+        let known = known.map(|known| known.into_iter().filter(|(_, fact)| !oxinfra_facts::reads_other_facts(fact)).collect::<Vec<_>>());
         known.filter(|known| !known.is_empty()).map(|known| Self { known })
     }
 
@@ -342,6 +395,25 @@ mod tests {
 
     fn line(stream: Stream, text: &str) -> OutputLine {
         OutputLine { stream, text: text.to_owned() }
+    }
+
+    #[test]
+    fn a_dependent_fact_waits_a_round_trip_for_what_it_depends_on() -> Result<(), FactFetchError> {
+        let key = |name: &str, arguments: &[(&str, Value)]| oxinfra_facts::registry::key(name, arguments);
+        let port = key("server.Port", &[("port", Value::from(80))]);
+        let mut cache = FactCache::default();
+        let (ready, waiting) = prepare_keys(&cache, "context", &[port.clone(), key("server.Hostname", &[])])?;
+        let names: Vec<String> = ready.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["server.Hostname", "server.Kernel", "server.Which (command=ss)"]);
+        assert_eq!(waiting, std::slice::from_ref(&port));
+        cache.insert("context", key("server.Kernel", &[]), Value::from("Linux"));
+        cache.insert("context", key("server.Which", &[("command", Value::from("ss"))]), Value::from("/usr/bin/ss"));
+        let (ready, waiting) = prepare_keys(&cache, "context", &waiting)?;
+        assert!(waiting.is_empty());
+        let fact = oxinfra_facts::find("server.Port").ok_or_else(|| FactFetchError::Unknown("server.Port".to_owned()))?;
+        assert_eq!(ready, [port]);
+        assert_eq!(fact_command(fact, &ready[0]).raw_value(), "ss -lptn | grep ':80 ' || true");
+        Ok(())
     }
 
     #[test]

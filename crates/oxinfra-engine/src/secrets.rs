@@ -12,6 +12,7 @@
 //! secrets are never forgotten during a run.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
@@ -85,7 +86,7 @@ fn ascii_escape(text: &str) -> String {
         } else {
             let mut units = [0u16; 2];
             for unit in character.encode_utf16(&mut units) {
-                escaped.push_str(&format!("\\u{unit:04x}"));
+                let _ = write!(escaped, "\\u{unit:04x}");
             }
         }
     }

@@ -1,12 +1,12 @@
 //! The fact registry: every fact oxinfra has, its parameters with their defaults,
 //! and binding call arguments to them the way Python binds `command()`'s signature.
 
-use oxinfra_core::{FactKey, StringCommand};
+use oxinfra_core::{FactKey, FactSource, Missing, StringCommand};
 use serde_json::{Map, Value};
 
 use crate::{
-    apk, apt, brew, cargo, crontab, deb, dnf, files, gem, git, gpg, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, rpm, selinux, server, snap,
-    systemd, sysvinit, yum, zypper,
+    apk, apt, brew, bsdinit, cargo, crontab, deb, dnf, files, gem, git, gpg, iptables, launchd, lxd, mysql, npm, openrc, pacman, pip, postgres, rpm, runit,
+    selinux, server, snap, systemd, sysvinit, upstart, yum, zypper,
 };
 
 /// Why a fact could not be built or parsed.
@@ -94,6 +94,7 @@ pub fn registry() -> &'static [FactDef] {
             apk::FACTS,
             apt::FACTS,
             brew::FACTS,
+            bsdinit::FACTS,
             cargo::FACTS,
             crontab::FACTS,
             deb::FACTS,
@@ -103,6 +104,7 @@ pub fn registry() -> &'static [FactDef] {
             git::FACTS,
             gpg::FACTS,
             iptables::FACTS,
+            launchd::FACTS,
             lxd::FACTS,
             mysql::FACTS,
             npm::FACTS,
@@ -111,11 +113,13 @@ pub fn registry() -> &'static [FactDef] {
             pip::FACTS,
             postgres::FACTS,
             rpm::FACTS,
+            runit::FACTS,
             selinux::FACTS,
             server::FACTS,
             snap::FACTS,
             systemd::FACTS,
             sysvinit::FACTS,
+            upstart::FACTS,
             yum::FACTS,
             zypper::FACTS,
         ]
@@ -126,6 +130,33 @@ pub fn registry() -> &'static [FactDef] {
 /// The fact called `name`.
 pub fn find(name: &str) -> Option<&'static FactDef> {
     registry().iter().find(|fact| fact.name == name)
+}
+
+/// Reads, through `facts`, the host facts that a fact's command depends on and returns
+/// the arguments its `command` and `process` then see. These are pyinfra's facts that
+/// call `host.get_fact` inside `command()` (`server.Uptime` asks `server.Kernel` which
+/// command to run). A preparation asks for every fact it can before it returns
+/// [`Missing`], so that a recording source learns all of them in one pass.
+pub type Prepare = fn(&Arguments, &mut dyn FactSource) -> Result<Arguments, Missing>;
+
+/// The preparation of `fact`, if its command depends on other facts.
+fn preparation(fact: &FactDef) -> Option<Prepare> {
+    server::PREPARED.iter().find(|(name, _)| *name == fact.name).map(|(_, prepare)| *prepare)
+}
+
+/// Whether `fact`'s command depends on other facts of the host.
+pub fn reads_other_facts(fact: &FactDef) -> bool {
+    preparation(fact).is_some()
+}
+
+/// The arguments `fact`'s command and parser see, from its bound `arguments`: the same
+/// for most facts; with the values of the facts it depends on for the few whose
+/// command does ([`Prepare`]), or [`Missing`] while one of those is not read yet.
+pub fn prepare(fact: &FactDef, arguments: &Arguments, facts: &mut dyn FactSource) -> Result<Arguments, Missing> {
+    match preparation(fact) {
+        Some(prepare) => prepare(arguments, facts),
+        None => Ok(arguments.clone()),
+    }
 }
 
 /// Binds positional and keyword arguments to the fact's parameters, filling defaults,
@@ -205,4 +236,62 @@ pub fn default_list() -> Value {
 /// `{}` as a fact default.
 pub fn default_dict() -> Value {
     Value::Object(Map::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    /// Known facts by key; records every key asked for and not known.
+    #[derive(Default)]
+    struct Recording {
+        known: BTreeMap<FactKey, Value>,
+        missing: Vec<FactKey>,
+    }
+
+    impl FactSource for Recording {
+        fn get(&mut self, key: &FactKey) -> Result<Value, Missing> {
+            self.known.get(key).cloned().ok_or_else(|| {
+                self.missing.push(key.clone());
+                Missing(key.clone())
+            })
+        }
+    }
+
+    fn bound(name: &str, keyword: &Value) -> Result<(&'static FactDef, Arguments), FactError> {
+        let fact = find(name).ok_or_else(|| FactError::Unknown(name.to_owned()))?;
+        let keyword = keyword.as_object().cloned().unwrap_or_default();
+        Ok((fact, bind_arguments(fact, &[], &keyword)?))
+    }
+
+    #[test]
+    fn facts_without_dependencies_keep_their_arguments() -> Result<(), FactError> {
+        let (fact, arguments) = bound("files.File", &json!({"path": "/etc/hosts"}))?;
+        assert!(!reads_other_facts(fact));
+        assert_eq!(prepare(fact, &arguments, &mut Recording::default()), Ok(arguments));
+        Ok(())
+    }
+
+    #[test]
+    fn a_dependent_fact_asks_for_everything_it_may_need_at_once() -> Result<(), FactError> {
+        let (fact, arguments) = bound("server.Port", &json!({"port": 80}))?;
+        let mut facts = Recording::default();
+        assert!(prepare(fact, &arguments, &mut facts).is_err());
+        let asked: Vec<String> = facts.missing.iter().map(ToString::to_string).collect();
+        assert_eq!(asked, ["server.Kernel", "server.Which (command=ss)"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_prepared_command_follows_the_kernel() -> Result<(), FactError> {
+        let (fact, arguments) = bound("server.Port", &json!({"port": 80}))?;
+        let mut facts = Recording::default();
+        facts.known.insert(key("server.Kernel", &[]), json!("FreeBSD"));
+        let prepared = prepare(fact, &arguments, &mut facts).map_err(|missing| FactError::Unknown(missing.0.to_string()))?;
+        assert_eq!((fact.command)(&prepared).raw_value(), "sockstat -l -p 80 -P tcp");
+        assert!(facts.missing.is_empty());
+        Ok(())
+    }
 }

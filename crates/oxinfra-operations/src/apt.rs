@@ -1,11 +1,8 @@
 //! Operations of `pyinfra/operations/apt.py`: keys, one-line and deb822 sources, PPAs,
 //! `.deb` files, and packages with `apt-get`, in pyinfra's order.
 //!
-//! `apt.key` delegates to `gpg.key`, planned in [`gpg_key`] until a `gpg` operations
-//! module holds it. Files are changed through `files.*` operations (`registry::call`),
-//! as pyinfra's `yield from files.X._inner`.
-
-mod gpg_key;
+//! `apt.key` delegates to [`gpg::key`]. Files are changed through `files.*` operations
+//! (`registry::call`), as pyinfra's `yield from files.X._inner`.
 
 use std::sync::LazyLock;
 
@@ -15,9 +12,8 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use self::gpg_key::{GpgKey, gpg_key};
-
 use crate::files::util::{DateTime, truthy};
+use crate::gpg::{self, KeyIds};
 use crate::packaging::{PackageCommands, PackageList, UrlParts, ensure_packages};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::{OperationDef, call};
@@ -105,35 +101,11 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
-    /// The values, a single one as a list of one.
-    fn items(&self) -> Vec<String> {
-        match self {
-            Self::One(value) => vec![value.clone()],
-            Self::Many(values) => values.clone(),
-        }
-    }
-
     /// The values, a single one split at whitespace (`"deb deb-src"`).
     fn words(&self) -> Vec<String> {
         match self {
             Self::One(value) => value.split_whitespace().map(str::to_owned).collect(),
             Self::Many(values) => values.clone(),
-        }
-    }
-
-    /// Python's truth of the value: a non-empty text or list.
-    fn is_given(&self) -> bool {
-        match self {
-            Self::One(value) => !value.is_empty(),
-            Self::Many(values) => !values.is_empty(),
-        }
-    }
-
-    /// The value as plain data, for messages that print it as Python would.
-    fn to_value(&self) -> Value {
-        match self {
-            Self::One(value) => json!(value),
-            Self::Many(values) => json!(values),
         }
     }
 }
@@ -159,7 +131,7 @@ pub struct KeyArgs {
     pub keyserver: Option<String>,
     /// One key id or several: what to fetch from `keyserver`, or which keys to remove.
     #[serde(default)]
-    pub keyid: Option<OneOrMany>,
+    pub keyid: Option<KeyIds>,
     /// The keyring file: an absolute path, or a name inside `/etc/apt/keyrings/`;
     /// derived from `src` or the key ids when not given.
     #[serde(default)]
@@ -215,13 +187,13 @@ pub fn key(args: &KeyArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let keyid = args.keyid.as_ref().filter(|keyid| keyid.is_given());
     let dest = given(args.dest.as_ref());
     if !args.present && keyid.is_some() && dest.is_none() && src.is_none() && keyserver.is_none() {
-        let request = GpgKey {
+        let request = gpg::KeyArgs {
             keyid: args.keyid.clone(),
             present: false,
             working_dirs: Some(APT_KEYRING_DIRS.iter().map(|directory| (*directory).to_owned()).collect()),
-            ..GpgKey::default()
+            ..gpg::KeyArgs::default()
         };
-        return gpg_key(&request, plan);
+        return gpg::key(&request, plan);
     }
     let dest = match dest {
         Some(dest) if !dest.starts_with('/') => format!("/etc/apt/keyrings/{dest}"),
@@ -232,15 +204,15 @@ pub fn key(args: &KeyArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
             _ => "/etc/apt/keyrings/apt-key.gpg".to_owned(),
         },
     };
-    let request = GpgKey {
+    let request = gpg::KeyArgs {
         src: args.src.clone(),
         dest: Some(dest),
         keyserver: args.keyserver.clone(),
         keyid: args.keyid.clone(),
         present: args.present,
-        ..GpgKey::default()
+        ..gpg::KeyArgs::default()
     };
-    gpg_key(&request, plan)
+    gpg::key(&request, plan)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -99,6 +99,21 @@ impl<'a> Plan<'a> {
         Ok(self.facts.get(&key)?)
     }
 
+    /// Says that planning is about to read a fact, by name and keyword arguments, so that
+    /// the engine fetches the facts an operation reads one after the other (each read
+    /// depending on the one before, as pyinfra reads them) in one round trip.
+    pub fn hint(&mut self, name: &str, arguments: &[(&str, Value)]) {
+        let key = oxinfra_facts::registry::key(name, arguments);
+        self.facts.hint(&key);
+    }
+
+    /// [`Plan::hint`] for facts that take one `path` argument.
+    pub fn hint_paths(&mut self, facts: &[(&str, &str)]) {
+        for (name, path) in facts {
+            self.hint(name, &[("path", Value::String((*path).to_owned()))]);
+        }
+    }
+
     /// Reads a fact by its full key.
     pub fn fact_by_key(&mut self, key: &FactKey) -> Result<Value, OperationError> {
         Ok(self.facts.get(key)?)

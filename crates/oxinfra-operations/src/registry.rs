@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::plan::{OperationError, Plan};
 use crate::{
-    apk, apt, brew, cargo, crontab, dnf, files, gem, git, iptables, lxd, mysql, npm, openrc, pacman, pip, postgres, puppet, selinux, server, snap, ssh,
-    systemd, sysvinit, yum, zypper,
+    apk, apt, brew, bsdinit, cargo, crontab, dnf, files, gem, git, gpg, iptables, launchd, lxd, mysql, npm, openrc, pacman, pip, postgres, puppet, runit,
+    selinux, server, snap, ssh, systemd, sysvinit, upstart, yum, zypper,
 };
 
 /// An operation: its name, its parameters and how it plans.
@@ -28,15 +28,19 @@ pub fn registry() -> &'static [OperationDef] {
             apk::OPERATIONS,
             apt::OPERATIONS,
             brew::OPERATIONS,
+            bsdinit::OPERATIONS,
             cargo::OPERATIONS,
             crontab::OPERATIONS,
             dnf::OPERATIONS,
             files::paths::OPERATIONS,
             files::archive::OPERATIONS,
             files::lines::OPERATIONS,
+            files::rsync::OPERATIONS,
             gem::OPERATIONS,
             git::OPERATIONS,
+            gpg::OPERATIONS,
             iptables::OPERATIONS,
+            launchd::OPERATIONS,
             lxd::OPERATIONS,
             mysql::OPERATIONS,
             npm::OPERATIONS,
@@ -45,12 +49,14 @@ pub fn registry() -> &'static [OperationDef] {
             pip::OPERATIONS,
             postgres::OPERATIONS,
             puppet::OPERATIONS,
+            runit::OPERATIONS,
             selinux::OPERATIONS,
             server::OPERATIONS,
             snap::OPERATIONS,
             ssh::OPERATIONS,
             systemd::OPERATIONS,
             sysvinit::OPERATIONS,
+            upstart::OPERATIONS,
             yum::OPERATIONS,
             zypper::OPERATIONS,
         ]

@@ -37,8 +37,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     hosts::ETC_HOSTS,
     system::TIMEZONE,
     system::SYSCTL,
-    // `services::SERVICE` (`server.service`) joins once `upstart.service`,
-    // `runit.service` and `bsdinit.service` exist: 3 of its 8 pyinfra cases need them.
+    services::SERVICE,
     services::PACKAGES,
     crate::crontab::SERVER_CRONTAB,
     users::GROUP,
@@ -51,7 +50,7 @@ pub const OPERATIONS: &[OperationDef] = &[
 
 /// Whether `name` is in a fact holding names, as a list or as the keys of a mapping
 /// (Python's `name in value`).
-fn contains_name(names: &Value, name: &str) -> bool {
+pub(crate) fn contains_name(names: &Value, name: &str) -> bool {
     match names {
         Value::Array(items) => items.iter().any(|item| item.as_str() == Some(name)),
         Value::Object(map) => map.contains_key(name),
@@ -92,7 +91,7 @@ fn require_shadow_tool(plan: &mut Plan<'_>, os: &str, tool: &str) -> Result<(), 
 
 /// A command whose parts are joined with nothing between them
 /// (pyinfra's `StringCommand(..., _separator="")`).
-fn unspaced(mut command: StringCommand) -> StringCommand {
+pub(crate) fn unspaced(mut command: StringCommand) -> StringCommand {
     command.separator = String::new();
     command
 }

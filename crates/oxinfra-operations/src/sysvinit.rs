@@ -11,6 +11,7 @@ use oxinfra_core::pyrepr::python_str;
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::{OperationDef, call};
 use crate::server::services::{ServiceControl, running_by_default, service_control};
+use crate::server::unspaced;
 
 /// The operations of this module.
 pub const OPERATIONS: &[OperationDef] = &[
@@ -96,12 +97,6 @@ pub fn service(args: &ServiceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
         }
     }
     Ok(())
-}
-
-/// A command whose parts are joined with nothing between them.
-fn unspaced(mut command: StringCommand) -> StringCommand {
-    command.separator = String::new();
-    command
 }
 
 fn default_start_priority() -> Value {

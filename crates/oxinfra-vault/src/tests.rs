@@ -90,7 +90,7 @@ fn a_tampered_value_is_refused() {
     let identities = identities_from(&[key_file]);
     let value = encrypt(b"hunter2 and more text", &recipients_of(&public)).unwrap_or_else(|error| unreachable!("{error}"));
     let mut ciphertext = data_encoding::BASE64.decode(value.trim_start_matches(PREFIX).as_bytes()).unwrap_or_default();
-    // The last byte is in the payload's tag, a middle one in the header's MAC.
+    // The last byte is in the payload's tag, 40 bytes from the end in the payload's nonce.
     for position in [ciphertext.len() - 1, ciphertext.len() - 40] {
         if let Some(byte) = ciphertext.get_mut(position) {
             *byte ^= 1;

@@ -181,7 +181,7 @@ class FunctionCommand(PyinfraCommand):
 
 
 class RsyncCommand(PyinfraCommand):
-    """Sync a local folder to the host with rsync (not supported yet by oxinfra's connectors)."""
+    """Copy a local folder to the host with the controller's ``rsync`` (SSH and ``@local`` only)."""
 
     def __init__(self, src: str, dest: str, flags: Any, **connector_arguments: Any) -> None:
         super().__init__(**connector_arguments)
@@ -190,9 +190,10 @@ class RsyncCommand(PyinfraCommand):
         self.flags = flags
 
     def to_data(self) -> dict[str, Any]:
-        from oxinfra.api.exceptions import OperationError
+        return {"type": "rsync", "src": str(self.src), "dest": str(self.dest), "flags": [str(flag) for flag in self.flags]}
 
-        raise OperationError("rsync is not supported by oxinfra's connectors yet")
+    def __repr__(self) -> str:
+        return f"RsyncCommand({self.src}, {self.dest}, {self.flags})"
 
 
 class PlannedCommand(PyinfraCommand):

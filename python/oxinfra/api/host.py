@@ -44,14 +44,14 @@ class HostData:
         value = self._lookup(key)
         if value is _MISSING:
             raise AttributeError(f"Host `{object.__getattribute__(self, '_host').name}` has no data `{key}`")
-        return reveal(value)
+        return reveal(value, key)
 
     def __setattr__(self, key: str, value: Any) -> None:
         object.__getattribute__(self, "_runtime")[key] = value
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._lookup(key)
-        return default if value is _MISSING else reveal(value)
+        return default if value is _MISSING else reveal(value, key)
 
     def dict(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
@@ -179,5 +179,5 @@ class Host:
     def connector_data_json(self) -> str:
         """The data connectors read (`ssh_*`, `docker_*`, `chroot_*`, ...), as JSON."""
         prefixes = ("ssh_", "docker_", "podman_", "chroot_", "fake_", "kubernetes_")
-        data = {key: reveal(value) for key, value in self.data.dict().items() if key.startswith(prefixes)}
+        data = {key: reveal(value, key) for key, value in self.data.dict().items() if key.startswith(prefixes)}
         return json.dumps(to_plain(data), default=str)

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from oxinfra.api.exceptions import InventoryError, NoConnectorError, NoGroupError, NoHostError
+from oxinfra.api.exceptions import InventoryError, NoGroupError, NoHostError
 from oxinfra.api.host import Host, HostData
-
-CONNECTORS = ("local", "fake", "ssh")
+from oxinfra.connectors import make_names_data
 
 
 class Inventory:
@@ -64,19 +63,20 @@ class Inventory:
             name, data = entry, {}
         else:
             raise InventoryError(f"Invalid host entry {entry!r}: use a name or (name, data)")
-        connector_groups, connector_data = _connector_of(name)
-        if name not in self._hosts:
-            self._hosts[name] = Host(name, len(self._hosts), [])
-            self._host_data[name] = dict(connector_data)
-            self._host_groups[name] = []
-        groups = self._host_groups[name]
-        if group is not None and group not in groups:
-            groups.append(group)
-        for connector_group in connector_groups:
-            if connector_group not in groups:
-                groups.append(connector_group)
-        self._host_data[name].update(data or {})
-        self._hosts[name].groups = groups
+        # A connector name may stand for several hosts (`@terraform`, `@vagrant`).
+        for host_name, connector_data, connector_groups in make_names_data(name):
+            if host_name not in self._hosts:
+                self._hosts[host_name] = Host(host_name, len(self._hosts), [])
+                self._host_data[host_name] = dict(connector_data)
+                self._host_groups[host_name] = []
+            groups = self._host_groups[host_name]
+            if group is not None and group not in groups:
+                groups.append(group)
+            for connector_group in connector_groups:
+                if connector_group not in groups:
+                    groups.append(connector_group)
+            self._host_data[host_name].update(data or {})
+            self._hosts[host_name].groups = groups
 
     def _build_data(self) -> None:
         for name, host in self._hosts.items():
@@ -178,18 +178,6 @@ class Inventory:
             host.index = index
         self.groups = {group: [host for host in hosts if host.name in keep] for group, hosts in self.groups.items()}
         return unmatched
-
-
-def _connector_of(name: str) -> tuple[list[str], dict[str, Any]]:
-    if not name.startswith("@"):
-        return [], {}
-    connector, _, argument = name[1:].partition("/")
-    if connector not in CONNECTORS:
-        raise NoConnectorError(f"Invalid connector: {connector}")
-    if connector == "local" and argument:
-        raise InventoryError("The @local connector takes no argument")
-    data = {"ssh_hostname": argument} if connector == "ssh" and argument else {}
-    return [f"@{connector}"], data
 
 
 def load_python_file(path: str, namespace_extra: dict[str, Any] | None = None) -> dict[str, Any]:

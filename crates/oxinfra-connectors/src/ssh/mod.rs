@@ -8,6 +8,7 @@
 //! - [`session`]: the stream (TCP, `ProxyJump`, `ProxyCommand`), handshake, retries.
 //! - [`exec`]: one command on one channel; sudo passwords on standard input.
 //! - [`transfer`]: atomic uploads and downloads (SFTP, or `cat` over exec).
+//! - [`rsync`]: `files.rsync`, the controller's `rsync` over the system `ssh`.
 
 pub mod auth;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod exec;
 pub mod known_hosts;
 pub mod options;
+pub mod rsync;
 pub mod session;
 pub mod transfer;
 
@@ -103,6 +105,10 @@ impl Connector for SshConnector {
     async fn get_file(&self, src: &str, dest: &Path, arguments: &ConnectorArguments) -> Result<(), ConnectorError> {
         let connection = self.connection().await?;
         transfer::get(&connection, src, dest, arguments).await
+    }
+
+    async fn rsync(&self, src: &str, dest: &str, flags: &[String], arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
+        rsync::rsync(&self.name, &self.options, src, dest, flags, arguments).await
     }
 
     async fn disconnect(&self) -> Result<(), ConnectorError> {

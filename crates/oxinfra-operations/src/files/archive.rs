@@ -1,8 +1,5 @@
 //! `files.unarchive`: unpacks a `tar` or `zip` archive, local or already on the host,
 //! into an existing directory on the host. The format is chosen by the file name.
-//!
-//! `files.rsync` is not here: it runs the controller's `rsync` against the connection,
-//! which needs a command kind of its own in the core (pyinfra's `RsyncCommand`).
 
 use std::path::PathBuf;
 

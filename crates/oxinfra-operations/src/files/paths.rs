@@ -843,6 +843,12 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
         other => Mode::parse(other.as_ref())?,
     };
     let mut dest = args.dest.clone();
+    let parent = posix_dirname(&dest).to_owned();
+    let mut likely = vec![("files.File", dest.as_str()), ("files.Directory", dest.as_str()), (CHECKSUM_FACTS[0], dest.as_str())];
+    if args.create_remote_dir && !parent.is_empty() {
+        likely.push(("files.Directory", parent.as_str()));
+    }
+    plan.hint_paths(&likely);
     let mut remote = file_fact(plan, &dest)?;
     if !truthy(&remote) && truthy(&directory_fact(plan, &dest)?) {
         let Some(path) = &local.path else {
@@ -1181,6 +1187,10 @@ fn plan_link(args: &LinkArgs, path: &str, plan: &mut Plan<'_>) -> Result<(), Ope
     if args.present && target.is_none() {
         return Err(OperationError::Operation("If present is True target must be provided".to_owned()));
     }
+    let parent = posix_dirname(path);
+    if args.create_remote_dir && !parent.is_empty() {
+        plan.hint_paths(&[("files.Link", path), ("files.Directory", parent)]);
+    }
     let mut info = link_fact(plan, path)?;
     if info == Value::Bool(false) {
         replace_invalid_path("link", path, args.force, args.force_backup, args.force_backup_dir.as_deref(), plan)?;
@@ -1285,6 +1295,10 @@ fn file(arguments: &Map<String, Value>, plan: &mut Plan<'_>) -> Result<(), Opera
 fn plan_file(args: &FileArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let path = validate_path(&args.path)?;
     let mode = Mode::parse(args.mode.as_ref())?;
+    let parent = posix_dirname(&path);
+    if args.create_remote_dir && !parent.is_empty() {
+        plan.hint_paths(&[("files.File", &path), ("files.Directory", parent)]);
+    }
     let mut info = file_fact(plan, &path)?;
     if info == Value::Bool(false) {
         replace_invalid_path("file", &path, args.force, args.force_backup, args.force_backup_dir.as_deref(), plan)?;

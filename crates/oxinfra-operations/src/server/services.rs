@@ -74,7 +74,8 @@ pub(crate) fn running_by_default() -> Option<bool> {
     Some(true)
 }
 
-/// Arguments of `server.service`.
+/// Arguments of `server.service`, and of the init systems' `service` operations that
+/// take the same ones (`upstart.service`, `bsdinit.service`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceArgs {
@@ -95,6 +96,18 @@ pub struct ServiceArgs {
     /// Whether the service should start at boot; `None` leaves that alone.
     #[serde(default)]
     pub enabled: Option<bool>,
+}
+
+impl ServiceArgs {
+    /// The wanted running state, for [`service_control`].
+    pub fn control(&self) -> ServiceControl<'_> {
+        ServiceControl {
+            running: self.running,
+            restarted: self.restarted.unwrap_or(false),
+            reloaded: self.reloaded.unwrap_or(false),
+            command: self.command.as_deref(),
+        }
+    }
 }
 
 /// The BSDs whose `/etc/rc.d` scripts pyinfra drives with `bsdinit`.
@@ -272,6 +285,27 @@ mod tests {
         let mut facts = which_facts(&[], &tools);
         let error = run(packages, &json!({"packages": "git"}), &mut facts).err();
         assert!(matches!(error, Some(OperationError::Operation(message)) if message.starts_with("No system package manager")));
+    }
+
+    #[test]
+    fn rc_d_means_bsdinit_only_on_the_bsds() -> Result<(), OperationError> {
+        let local_files = crate::files::lines::test_support::MemoryFiles::default();
+        let absent = ["systemctl", "rc-service", "initctl", "sv"];
+        let mut facts = which_facts(&["service"], &absent).with("server.Os", &[], json!("SunOS")).with(
+            "files.Directory",
+            &[("path", json!("/etc/rc.d"))],
+            json!({"mode": 755}),
+        );
+        let mut plan = Plan::new(&mut facts, &local_files, "/".into(), "ts".to_owned());
+        assert_eq!(init_system(&mut plan)?, "sysvinit.service");
+        let mut facts = which_facts(&["service"], &absent).with("server.Os", &[], json!("OpenBSD")).with(
+            "files.Directory",
+            &[("path", json!("/etc/rc.d"))],
+            json!({"mode": 755}),
+        );
+        let mut plan = Plan::new(&mut facts, &local_files, "/".into(), "ts".to_owned());
+        assert_eq!(init_system(&mut plan)?, "bsdinit.service");
+        Ok(())
     }
 
     #[test]

@@ -428,6 +428,12 @@ fn home_directory(args: &UserArgs, existing: Option<&Value>) -> Option<String> {
 /// `server.user`: adds, updates or deletes a user, then ensures its home directory
 /// and SSH keys.
 pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    for fact in ["server.Users", "server.Groups", "server.Os"] {
+        plan.hint(fact, &[]);
+    }
+    if let Some(home) = given(args.home.as_deref()).filter(|_| args.ensure_home) {
+        plan.hint_paths(&[("files.Directory", home)]);
+    }
     let users = plan.fact("server.Users", &[])?;
     let existing_groups = plan.fact("server.Groups", &[])?;
     let existing = users.get(&args.user).filter(|info| !info.is_null()).cloned();

@@ -1,44 +1,118 @@
-//! pyinfra's `gpg.key`, as `apt.key` delegates to it: installing keys into a keyring
-//! file (from a file, a URL or a keyserver) and removing keyring files or keys.
+//! Operations of `pyinfra/operations/gpg.py`: `key`, which installs keys into a keyring
+//! file (from a file, a URL or a keyserver) or removes keyring files or keys, and
+//! `dearmor`, which converts an armored key to binary. `apt.key` plans through [`key`].
 //!
 //! pyinfra writes paths into these commands as `"{path}"`; [`double_quoted`] keeps that
-//! text for ordinary paths and single-quotes any the shell would expand. This belongs in
-//! a `gpg` operations module once there is one.
+//! text for ordinary paths and single-quotes any the shell would expand.
 
 use oxinfra_core::StringCommand;
 use oxinfra_core::command::shell_quote;
 use oxinfra_core::pyrepr::{python_repr, python_str};
 use oxinfra_facts::gpg::double_quoted;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{OneOrMany, given};
 use crate::files::util::truthy;
 use crate::packaging::UrlParts;
-use crate::plan::{OperationError, Plan};
-use crate::registry::call;
+use crate::plan::{OperationError, Plan, parse_arguments};
+use crate::registry::{OperationDef, call};
 
-/// The arguments of pyinfra's `gpg.key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct GpgKey {
-    /// A key file on the host, or an `http(s)` URL.
+/// The operations of this module.
+pub const OPERATIONS: &[OperationDef] = &[
+    OperationDef {
+        name: "gpg.key",
+        params: &["src", "dest", "keyserver", "keyid", "dearmor", "mode", "present", "working_dirs"],
+        plan: |arguments, plan| key(&parse_arguments("gpg.key", arguments)?, plan),
+    },
+    OperationDef {
+        name: "gpg.dearmor",
+        params: &["src", "dest", "mode"],
+        plan: |arguments, plan| dearmor(&parse_arguments("gpg.dearmor", arguments)?, plan),
+    },
+];
+
+/// One key id or a list of them, as pyinfra's `str | list[str]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyIds {
+    /// One key id.
+    One(String),
+    /// Several key ids.
+    Many(Vec<String>),
+}
+
+impl KeyIds {
+    /// The key ids, a single one as a list of one.
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            Self::One(value) => vec![value.clone()],
+            Self::Many(values) => values.clone(),
+        }
+    }
+
+    /// Python's truth of the value: a non-empty text or list.
+    pub fn is_given(&self) -> bool {
+        match self {
+            Self::One(value) => !value.is_empty(),
+            Self::Many(values) => !values.is_empty(),
+        }
+    }
+
+    /// The value as plain data, for messages that print it as Python would.
+    fn to_value(&self) -> Value {
+        match self {
+            Self::One(value) => json!(value),
+            Self::Many(values) => json!(values),
+        }
+    }
+}
+
+/// Python's truth of an optional text argument.
+fn given(value: Option<&String>) -> Option<&str> {
+    value.map(String::as_str).filter(|value| !value.is_empty())
+}
+
+fn mode_0644() -> String {
+    "0644".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Arguments of `gpg.key`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyArgs {
+    /// A key file on the host, or an `http(s)` URL to fetch it from (armored or binary).
+    #[serde(default)]
     pub src: Option<String>,
-    /// The keyring file.
+    /// The keyring file: needed to install, optional to remove.
+    #[serde(default)]
     pub dest: Option<String>,
     /// A keyserver to receive `keyid` from.
+    #[serde(default)]
     pub keyserver: Option<String>,
-    /// The key ids to install or remove.
-    pub keyid: Option<OneOrMany>,
+    /// The key ids to receive from `keyserver`, or to remove.
+    #[serde(default)]
+    pub keyid: Option<KeyIds>,
     /// Convert armored keys to binary.
+    #[serde(default = "yes")]
     pub dearmor: bool,
     /// The keyring's mode.
+    #[serde(default = "mode_0644")]
     pub mode: String,
-    /// Whether the keys should be there.
+    /// Whether the keys should be there. Removing takes `dest` (the whole keyring, or
+    /// only the keys `keyid` names in it) or `keyid` and `working_dirs` (those keys,
+    /// from every keyring in those folders).
+    #[serde(default = "yes")]
     pub present: bool,
-    /// Where to look for keyrings when removing without `dest`.
+    /// The folders whose keyrings lose `keyid` when removing without `dest`.
+    #[serde(default)]
     pub working_dirs: Option<Vec<String>>,
 }
 
-impl Default for GpgKey {
+impl Default for KeyArgs {
     fn default() -> Self {
         Self {
             src: None,
@@ -73,11 +147,11 @@ fn matches_keyid(existing: &str, clean: &str) -> bool {
 
 /// `gpg.key`: installs keys into a keyring file (from a file, a URL or a keyserver),
 /// or removes a keyring file or some keys from keyrings.
-pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+pub fn key(request: &KeyArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let src = given(request.src.as_ref());
     let dest = given(request.dest.as_ref());
     let keyserver = given(request.keyserver.as_ref());
-    let keyids = request.keyid.as_ref().filter(|keyid| keyid.is_given()).map(OneOrMany::items);
+    let keyids = request.keyid.as_ref().filter(|keyid| keyid.is_given()).map(KeyIds::items);
     let working_dirs = request.working_dirs.as_ref().filter(|directories| !directories.is_empty());
     let error = |message: &str| Err(OperationError::Operation(message.to_owned()));
 
@@ -123,7 +197,7 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
             });
             if all_there {
                 call(plan, "files.file", ensure_mode)?;
-                let keyid = request.keyid.as_ref().map_or(Value::Null, OneOrMany::to_value);
+                let keyid = request.keyid.as_ref().map_or(Value::Null, KeyIds::to_value);
                 plan.noop(format!("GPG keys {} already exist in {dest}", python_str(&keyid)));
                 return Ok(());
             }
@@ -169,7 +243,7 @@ pub(super) fn gpg_key(request: &GpgKey, plan: &mut Plan<'_>) -> Result<(), Opera
 
 /// Copies a key file into the keyring, converting it to binary when it is armored
 /// (and `dearmor` is on), then sets the keyring's mode.
-fn install_key_file(plan: &mut Plan<'_>, src: &str, dest: &str, request: &GpgKey) -> Result<(), OperationError> {
+fn install_key_file(plan: &mut Plan<'_>, src: &str, dest: &str, request: &KeyArgs) -> Result<(), OperationError> {
     let (src_word, dest_word) = (double_quoted(src), double_quoted(dest));
     if request.dearmor {
         plan.push(
@@ -245,6 +319,35 @@ fn remove_keys(plan: &mut Plan<'_>, keyids: &[String], directories: &[String], o
     Ok(())
 }
 
+/// Arguments of `gpg.dearmor`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DearmorArgs {
+    /// The armored key file on the host.
+    pub src: String,
+    /// The binary key file to write.
+    pub dest: String,
+    /// The written file's mode.
+    #[serde(default = "mode_0644")]
+    pub mode: String,
+}
+
+/// `gpg.dearmor`: writes the binary form of an armored key, every time, in a folder
+/// made first if need be.
+pub fn dearmor(args: &DearmorArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    call(
+        plan,
+        "files.directory",
+        json!({"path": parent_directory(&args.dest), "mode": "0755", "present": true}),
+    )?;
+    plan.push(
+        StringCommand::raw("gpg --batch --dearmor -o")
+            .text(double_quoted(&args.dest))
+            .text(double_quoted(&args.src)),
+    );
+    call(plan, "files.file", json!({"path": args.dest, "mode": args.mode, "present": true}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +358,17 @@ mod tests {
         assert_eq!(parent_directory("/x.gpg"), "/");
         assert_eq!(parent_directory("x.gpg"), ".");
         assert_eq!(parent_directory("a//b/"), "a");
+    }
+
+    #[test]
+    fn dearmor_quotes_paths_the_shell_would_expand() -> Result<(), OperationError> {
+        use crate::files::lines::test_support::{TableFacts, run};
+        let mut facts = TableFacts::default()
+            .with("files.Directory", &[("path", json!("/keys"))], json!({"mode": 755}))
+            .with("files.File", &[("path", json!("/keys/$name.gpg"))], json!({"mode": 644}));
+        let (commands, _) = run(dearmor, &json!({"src": "/tmp/a key.asc", "dest": "/keys/$name.gpg"}), &mut facts)?;
+        assert_eq!(commands, ["gpg --batch --dearmor -o '/keys/$name.gpg' \"/tmp/a key.asc\""]);
+        Ok(())
     }
 
     #[test]
