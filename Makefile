@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 FIXTURES ?= ../shared/pyinfra-fixtures
 
-.PHONY: dev example test test-rust test-python lint-python fixtures lint clean
+.PHONY: dev example test test-rust test-python lint-python fixtures fuzz lint clean
 
 $(BIN)/maturin:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,7 @@ $(BIN)/maturin:
 
 ## Build the extension into the virtualenv (debug build, shares cargo's cache).
 dev: $(BIN)/maturin
+	@$(BIN)/python -c "import jsonschema" 2>/dev/null || $(BIN)/pip install -q "jsonschema>=4"
 	$(BIN)/maturin develop -q
 
 ## Run the example deploy on @local twice; the second run changes nothing.
@@ -40,8 +41,15 @@ fixtures: dev
 	@if [ -d "$(FIXTURES)" ]; then $(BIN)/python -m oxinfra.fixtures "$(FIXTURES)" --min-rate 95; \
 	else echo "skipped: no pyinfra fixtures at $(FIXTURES)"; fi
 
-## The whole suite: Rust tests, Python tests (lab hosts built first), Python lint, fixtures.
-test: test-rust test-python lint-python fixtures
+## Bounded-time fuzzing of the fact parsers and argument loaders (fuzz/src/main.rs):
+## FUZZ_SECONDS per target, five targets; a panic fails and saves the input in fuzz/findings/.
+FUZZ_SECONDS ?= 15
+fuzz:
+	cargo build -q -p oxinfra-fuzz
+	@for target in facts operations ssh-config cli arguments; do target/debug/oxinfra-fuzz $$target $(FUZZ_SECONDS) || exit 1; done
+
+## The whole suite: Rust tests, Python tests (lab hosts built first), Python lint, fixtures, fuzzing.
+test: test-rust test-python lint-python fixtures fuzz
 
 lint: lint-python
 	cargo clippy --workspace --all-targets
