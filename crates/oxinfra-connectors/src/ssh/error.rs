@@ -20,7 +20,7 @@ pub enum SshError {
         detail: String,
     },
     /// The host name did not resolve.
-    #[error("`{host}`: could not resolve `{address}`: {detail}")]
+    #[error("`{host}`: could not resolve `{address}`: {detail}\nhint: check the name, or give the address with `ssh_hostname` in the host's data")]
     Resolve {
         /// The host.
         host: String,
@@ -30,7 +30,7 @@ pub enum SshError {
         detail: String,
     },
     /// Nothing listens on the port.
-    #[error("`{host}`: TCP connect to `{address}` refused")]
+    #[error("`{host}`: TCP connect to `{address}` refused\nhint: is sshd running there, and on that port (`ssh_port`, `Port` in ~/.ssh/config)?")]
     Refused {
         /// The host.
         host: String,
@@ -38,7 +38,9 @@ pub enum SshError {
         address: String,
     },
     /// `ConnectTimeout` expired.
-    #[error("`{host}`: {step} `{address}` timed out after {seconds}s")]
+    #[error(
+        "`{host}`: {step} `{address}` timed out after {seconds}s\nhint: is the host up and reachable? `ssh_connect_timeout` (or `ConnectTimeout`) waits longer"
+    )]
     Timeout {
         /// The host.
         host: String,
@@ -78,7 +80,7 @@ pub enum SshError {
         source: Box<HostKeyError>,
     },
     /// A private key could not be used.
-    #[error("`{host}`: could not load the private key `{path}`: {detail}")]
+    #[error("`{host}`: could not load the private key `{path}`: {detail}\nhint: an encrypted key needs `ssh_key_password` (or load it with `ssh-add`)")]
     Key {
         /// The host.
         host: String,
@@ -88,7 +90,10 @@ pub enum SshError {
         detail: String,
     },
     /// No method the server accepts succeeded.
-    #[error("`{host}`: authentication as `{user}` at `{address}` failed: tried {tried}{accepted}")]
+    #[error(
+        "`{host}`: authentication as `{user}` at `{address}` failed: tried {tried}{accepted}\n\
+         hint: check the user (`ssh_user`) and key (`ssh_key`, `ssh-add -l` for the agent); `ssh -v {user}@HOST` shows what OpenSSH tries"
+    )]
     Authentication {
         /// The host.
         host: String,
@@ -193,6 +198,9 @@ mod tests {
             address: "10.0.0.1:22".into(),
         })
         .to_string();
-        assert_eq!(refused, "could not connect: `web1`: TCP connect to `10.0.0.1:22` refused");
+        assert!(
+            refused.starts_with("could not connect: `web1`: TCP connect to `10.0.0.1:22` refused\nhint: "),
+            "{refused}"
+        );
     }
 }
