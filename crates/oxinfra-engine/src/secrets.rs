@@ -266,6 +266,21 @@ mod tests {
     }
 
     #[test]
+    fn a_marked_command_keeps_its_secret_off_the_command_line() {
+        register("cobalt-heron-58");
+        let command = StringCommand::raw("echo cobalt-heron-58 > /tmp/x");
+        let arguments = oxinfra_core::ConnectorArguments::default();
+        let wrapped = oxinfra_core::wrap::wrap_for_host(&mark_command(&command), &arguments, None);
+        assert!(!wrapped.command.raw_value().contains("cobalt-heron-58"));
+        assert!(wrapped.input.iter().any(|line| line.contains("cobalt-heron-58")));
+        let unmarked = oxinfra_core::wrap::wrap_for_host(&command, &arguments, None);
+        assert!(
+            unmarked.command.raw_value().contains("cobalt-heron-58"),
+            "without marking the secret is on the command line"
+        );
+    }
+
+    #[test]
     fn blank_secrets_are_ignored() {
         register("  \n");
         assert_eq!(redact("a  \n b"), "a  \n b");
