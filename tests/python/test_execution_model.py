@@ -126,7 +126,8 @@ def test_json_output_has_plan_and_results(oxinfra, tmp_path: Path) -> None:
     (tmp_path / "deploy.py").write_text("from pyinfra.operations import server\nserver.shell(name='Hi', commands=['true'])\n")
     result = oxinfra("@fake/a", "deploy.py", "-y", "--json")
     assert result.code == 0, result
-    document = json.loads(result.stdout)
+    # The event stream's last line (`run_end`) carries pyinfra's --json document.
+    document = json.loads(result.stdout.splitlines()[-1])["report"]
     assert document["plan"][0]["name"] == "Hi"
     assert document["results"]["totals"] == {"hosts": 1, "success": 1, "error": 0, "no_change": 0}
 
