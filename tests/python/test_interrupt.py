@@ -4,6 +4,7 @@ killed during an upload leaves no half-written target, and the next run complete
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -96,10 +97,8 @@ def _kill_copies_of(temporary: Path) -> None:
         except OSError:
             continue
         if any(str(temporary).encode() in argument for argument in arguments):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(entry.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_an_interrupted_upload_leaves_no_half_written_target(tmp_path: Path) -> None:

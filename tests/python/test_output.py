@@ -37,9 +37,7 @@ def _events(stdout: str) -> list[dict[str, Any]]:
 
 def test_json_stream_follows_its_schema(oxinfra, tmp_path: Path) -> None:
     _deploy(tmp_path)
-    (tmp_path / "deploy.py").write_text(
-        (tmp_path / "deploy.py").read_text() + "server.shell(name='Fails', commands=['exit 3'], _ignore_errors=True)\n"
-    )
+    (tmp_path / "deploy.py").write_text((tmp_path / "deploy.py").read_text() + "server.shell(name='Fails', commands=['exit 3'], _ignore_errors=True)\n")
     result = oxinfra("@local", "deploy.py", "-y", "--json")
     assert result.code == 0, result
     events = _events(result.stdout)
@@ -71,7 +69,7 @@ def test_json_without_yes_plans_and_changes_nothing(oxinfra, tmp_path: Path) -> 
         jsonschema.validate(event, SCHEMA)
     assert events[0]["dry"] is True
     plans = [event for event in events if event["event"] == "operation_plan"]
-    assert [plan["name"] for plan in plans][0] == "Make dir"
+    assert next(plan["name"] for plan in plans) == "Make dir"
     assert plans[0]["commands"] == [f"sh -c 'mkdir -p {target}/sub'", f"sh -c 'chmod 750 {target}/sub'"]
     assert plans[1]["files"] == [{"path": f"{target}-lines.txt", "change": "create"}] or plans[1]["files"] == []
     assert events[-1]["report"]["results"] is None
@@ -154,9 +152,7 @@ def test_results_table_has_a_row_per_host(oxinfra, tmp_path: Path) -> None:
 def _run_on_terminal(tmp_path: Path, *args: str, env: dict[str, str]) -> str:
     """Runs oxinfra with stdout and stderr on a pseudo-terminal; returns what it showed."""
     primary, secondary = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oxinfra", *args], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env
-    )
+    process = subprocess.Popen([sys.executable, "-m", "oxinfra", *args], cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env)
     os.close(secondary)
     shown = b""
     while True:

@@ -259,10 +259,6 @@ def _command_lines() -> list[str]:
     return lines
 
 
-@pytest.mark.xfail(
-    reason="secret command parts are still sent inside `sh -c '...'`; passes once the engine sends them on standard input (issue 6)",
-    strict=False,
-)
 def test_a_vault_value_never_appears_on_a_process_command_line(oxinfra, home: Path, project: Path) -> None:
     """With `@local` the host's process list is this machine's: it is read while the
     command that uses the secret runs."""

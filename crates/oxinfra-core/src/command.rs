@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -218,6 +219,46 @@ pub enum Command {
         /// Options given to `rsync`, one argument each.
         flags: Vec<String>,
     },
+    /// A step of `server.reboot` that the engine carries out itself (pyinfra's function
+    /// commands of that operation).
+    Reboot {
+        /// Which step.
+        step: RebootStep,
+    },
+}
+
+/// The steps of `server.reboot` around its `reboot` command, named as pyinfra's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum RebootStep {
+    /// Forget a sudo password helper left on the host (oxinfra leaves none: nothing to do).
+    RemoveAnyAskpassFile,
+    /// Read the host's uptime before the reboot.
+    CaptureUptime,
+    /// Wait `delay`, then reconnect every `interval` until the host answers with an
+    /// uptime showing it rebooted, failing after `reboot_timeout`.
+    WaitAndReconnect {
+        /// How long to wait before the first attempt.
+        delay: Duration,
+        /// How long to wait between attempts.
+        interval: Duration,
+        /// How long to try for.
+        reboot_timeout: Duration,
+    },
+    /// Forget what was known about sudo on the host (a reboot may clear it).
+    CleanSudoInfo,
+}
+
+impl RebootStep {
+    /// pyinfra's name for the step.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::RemoveAnyAskpassFile => "remove_any_askpass_file",
+            Self::CaptureUptime => "capture_uptime",
+            Self::WaitAndReconnect { .. } => "wait_and_reconnect",
+            Self::CleanSudoInfo => "clean_sudo_info",
+        }
+    }
 }
 
 impl Command {
@@ -233,6 +274,7 @@ impl Command {
             Self::Upload { dest, .. } => format!("upload {dest}"),
             Self::Download { src, dest, .. } => format!("download {src} -> {}", dest.display()),
             Self::Function { name, .. } => format!("python function {name}"),
+            Self::Reboot { step } => format!("reboot step {}", step.name()),
             Self::Rsync { src, dest, flags } => {
                 // The flags are shell text (as pyinfra writes them), the paths values.
                 let mut words = vec!["rsync".to_owned()];

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use oxinfra_core::command::UploadSource;
+use oxinfra_core::command::{RebootStep, UploadSource};
 use oxinfra_core::upload::INLINE_LIMIT;
 use oxinfra_core::{Command, Connector, ConnectorArguments, FactKey, RealLocalFiles, StringCommand};
 use oxinfra_operations::{FileDiff, OperationError, Plan};
@@ -80,6 +80,8 @@ pub struct HostEntry {
     pub name: String,
     connector: Arc<dyn Connector>,
     facts: Mutex<FactCache>,
+    /// The uptime `server.reboot` read before rebooting the host, in seconds.
+    uptime_before_reboot: Mutex<Option<f64>>,
 }
 
 #[derive(Debug, Default)]
@@ -220,6 +222,7 @@ impl Engine {
                 name,
                 connector,
                 facts: Mutex::new(FactCache::default()),
+                uptime_before_reboot: Mutex::new(None),
             })
             .collect();
         Self {
@@ -431,7 +434,7 @@ impl Engine {
             .hosts
             .get(host)
             .ok_or_else(|| oxinfra_core::ConnectorError::Connect(format!("no host {host}")))?;
-        entry.connector.run_shell_command(command, arguments).await
+        entry.connector.run_shell_command(&crate::secrets::mark_command(command), arguments).await
     }
 
     /// Drops the facts of `host` that `kind` may have changed by running.
@@ -1210,6 +1213,7 @@ impl Engine {
                     Err(error) => Err(error.to_string()),
                 }
             }
+            Command::Reboot { step } => self.reboot_step(host, step, connector_arguments).await,
             Command::Rsync { src, dest, flags } => {
                 // A relative `src` is read from the deploy folder, keeping its trailing `/`.
                 let src = if std::path::Path::new(src).is_relative() {
@@ -1251,6 +1255,57 @@ impl Engine {
                 Ok(false)
             }
         }
+    }
+
+    /// Carries out one of `server.reboot`'s own steps on `host`.
+    async fn reboot_step(&self, host: usize, step: &RebootStep, arguments: &ConnectorArguments) -> Result<(), String> {
+        let Some(entry) = self.hosts.get(host) else { return Ok(()) };
+        match step {
+            // Sudo passwords reach the host on standard input: no helper file is left there.
+            RebootStep::RemoveAnyAskpassFile | RebootStep::CleanSudoInfo => Ok(()),
+            RebootStep::CaptureUptime => {
+                let uptime = self.fresh_uptime(host, arguments).await?;
+                *lock(&entry.uptime_before_reboot) = Some(uptime);
+                Ok(())
+            }
+            RebootStep::WaitAndReconnect {
+                delay,
+                interval,
+                reboot_timeout,
+            } => {
+                let before = lock(&entry.uptime_before_reboot).take().ok_or("the uptime before the reboot was not read")?;
+                tokio::time::sleep(*delay).await;
+                // The connection dies with the host: drop it now rather than find out later.
+                let _ = entry.connector.disconnect().await;
+                let attempts = (reboot_timeout.as_secs_f64() / interval.as_secs_f64().max(0.001)).round();
+                let mut attempt = 0.0;
+                loop {
+                    if entry.connector.connect().await.is_ok() {
+                        match self.fresh_uptime(host, arguments).await {
+                            Ok(uptime) if uptime < before + delay.as_secs_f64() => return Ok(()),
+                            // Still up from before the reboot, or not answering yet.
+                            Ok(_) | Err(_) => {}
+                        }
+                    }
+                    if attempt > attempts {
+                        return Err(format!("Server did not reboot in time (reboot_timeout={}s)", reboot_timeout.as_secs_f64()));
+                    }
+                    tokio::time::sleep(*interval).await;
+                    attempt += 1.0;
+                }
+            }
+        }
+    }
+
+    /// The host's uptime in seconds, read now (the host may have rebooted since the
+    /// cached value: every fact of the host is forgotten first).
+    async fn fresh_uptime(&self, host: usize, arguments: &ConnectorArguments) -> Result<f64, String> {
+        if let Some(entry) = self.hosts.get(host) {
+            lock(&entry.facts).invalidate(&oxinfra_operations::footprint::Footprint::Anything);
+        }
+        let key = oxinfra_facts::registry::key("server.Uptime", &[]);
+        let uptime = self.get_fact(host, &key, arguments).await.map_err(|error| error.to_string())?;
+        uptime.as_f64().ok_or_else(|| format!("could not read the uptime of the host: got {uptime}"))
     }
 
     /// Runs consecutive shell commands of a built-in operation as one remote invocation.
@@ -1301,7 +1356,8 @@ impl Engine {
         let Some(entry) = self.hosts.get(host) else {
             return Ok((0, Err("no such host".to_owned())));
         };
-        let mut script = batch_script(commands);
+        // Vault values in the text go to the host as secrets: on standard input, not the command line.
+        let mut script = crate::secrets::mark_command(&batch_script(commands));
         if let Some(ride) = ride {
             let mut joined = StringCommand::new();
             joined.separator = "\n".to_owned();
@@ -1532,6 +1588,8 @@ impl Engine {
                 "failed_hosts": names(self.failed_hosts()),
             })
         });
-        json!({ "plan": plan, "results": results })
+        let mut report = json!({ "plan": plan, "results": results });
+        crate::secrets::redact_json(&mut report);
+        report
     }
 }

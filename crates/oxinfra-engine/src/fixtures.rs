@@ -316,6 +316,7 @@ pub fn encode_command(command: &Command) -> Value {
         }
         Command::Download { src, dest, .. } => json!(["download", src, dest.display().to_string()]),
         Command::Function { name, .. } => json!([name]),
+        Command::Reboot { step } => json!([step.name(), [], {}]),
         Command::Rsync { src, dest, flags } => json!(["rsync", src, dest, flags]),
     }
 }

@@ -46,6 +46,7 @@ pub const OPERATIONS: &[OperationDef] = &[
     system::LOCALE,
     commands::KILL,
     system::SECURITY_LIMIT,
+    commands::REBOOT,
 ];
 
 /// Whether `name` is in a fact holding names, as a list or as the keys of a mapping

@@ -1,10 +1,11 @@
-//! `server.wait`, `server.shell`, `server.script` and `server.kill`: commands that run
-//! every time, whatever the host's state. (`server.script_template` needs a template
-//! engine and `server.reboot` functions run by the engine; neither is here.)
+//! `server.wait`, `server.shell`, `server.script`, `server.kill` and `server.reboot`:
+//! commands that run every time, whatever the host's state. (`server.script_template`
+//! needs a template engine; it is in the Python front.)
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use oxinfra_core::command::{Command, RebootStep};
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
@@ -20,6 +21,62 @@ pub const WAIT: OperationDef = OperationDef {
     params: &["port"],
     plan: |arguments, plan| wait(&parse_arguments("server.wait", arguments)?, plan),
 };
+
+/// `server.reboot`.
+pub const REBOOT: OperationDef = OperationDef {
+    name: "server.reboot",
+    params: &["delay", "interval", "reboot_timeout"],
+    plan: |arguments, plan| reboot(&parse_arguments("server.reboot", arguments)?, plan),
+};
+
+/// Arguments of `server.reboot`, in seconds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebootArgs {
+    /// How long to wait before the first reconnection attempt.
+    #[serde(default = "default_reboot_delay")]
+    pub delay: f64,
+    /// How long to wait between reconnection attempts.
+    #[serde(default = "default_reboot_interval")]
+    pub interval: f64,
+    /// How long to try to reconnect before failing.
+    #[serde(default = "default_reboot_timeout")]
+    pub reboot_timeout: f64,
+}
+
+fn default_reboot_delay() -> f64 {
+    10.0
+}
+
+fn default_reboot_interval() -> f64 {
+    1.0
+}
+
+fn default_reboot_timeout() -> f64 {
+    300.0
+}
+
+/// `server.reboot`: notes the uptime, starts a reboot detached from the session (so
+/// the command returns before the connection drops), then waits until the host answers
+/// again with a smaller uptime.
+pub fn reboot(args: &RebootArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    let seconds = |name: &str, value: f64| {
+        std::time::Duration::try_from_secs_f64(value).map_err(|_| OperationError::Value(format!("`{name}` must be a number of seconds >= 0, got {value}")))
+    };
+    let wait = RebootStep::WaitAndReconnect {
+        delay: seconds("delay", args.delay)?,
+        interval: seconds("interval", args.interval)?,
+        reboot_timeout: seconds("reboot_timeout", args.reboot_timeout)?,
+    };
+    plan.push_command(Command::Reboot {
+        step: RebootStep::RemoveAnyAskpassFile,
+    });
+    plan.push_command(Command::Reboot { step: RebootStep::CaptureUptime });
+    plan.push_raw("( sleep 1 && reboot ) </dev/null >/dev/null 2>&1 &");
+    plan.push_command(Command::Reboot { step: wait });
+    plan.push_command(Command::Reboot { step: RebootStep::CleanSudoInfo });
+    Ok(())
+}
 
 /// `server.shell`.
 pub const SHELL: OperationDef = OperationDef {
