@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -293,8 +294,10 @@ def test_inventory_connector_hosts_are_deployed_over_ssh(lab_hosts, tmp_path: Pa
         (tmp_path / "@vagrant.json").write_text(json.dumps({"data": {"lab1": {"ssh_known_hosts_file": known_hosts}}}))
         name = "@vagrant/lab1"
     (tmp_path / "deploy.py").write_text(DEPLOY.format(tool=tool))
-    (tmp_path / "marker").write_text(f"reached through {tool}\n")
+    # Lab hosts keep their files between runs: a new content each time.
+    marker = f"reached through {tool} {uuid.uuid4().hex}\n"
+    (tmp_path / "marker").write_text(marker)
     result = oxinfra(tmp_path, f"@{tool}", "deploy.py", "-y", path=path)
     assert result.returncode == 0, result.stderr
     assert f"[{name}] Success" in result.stderr, result.stderr
-    assert host.read_text(f"/tmp/oxinfra-{tool}-marker") == f"reached through {tool}\n"
+    assert host.read_text(f"/tmp/oxinfra-{tool}-marker") == marker

@@ -1,6 +1,6 @@
 //! What the connectors that reach a host through another tool share (`docker exec`,
 //! `podman exec`, `kubectl exec`, `chroot`): the command is wrapped with
-//! `make_unix_command` as for any host, then run as `ENTRY sh -c 'WRAPPED'`, where
+//! `wrap_for_host` as for any host, then run as `ENTRY sh -c 'WRAPPED'`, where
 //! ENTRY (`docker exec -i CID`, `chroot DIR`) comes from the connector and the whole
 //! line runs on a [`Runner`] (this machine, or an SSH host for `@dockerssh`).
 //!
@@ -10,7 +10,9 @@
 //! temporary file beside the local destination, renamed once complete. Both are
 //! wrapped like commands, so `_sudo` and friends apply to them too.
 //!
-//! Passwords never reach a command line. A sudo password is the first line of
+//! Secrets never reach a command line (where the tool's process list would show
+//! them). A command holding one travels on standard input (`wrap_for_host`). A sudo
+//! password is the first line of
 //! standard input, read into a variable by the shell inside the target, and printed
 //! to sudo by an askpass helper written into the target on first use (removed at
 //! disconnect, before a container is committed). A su password follows it.
@@ -24,7 +26,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use oxinfra_core::command::UploadSource;
-use oxinfra_core::wrap::{SUDO_PASSWORD_VARIABLE, make_unix_command};
+use oxinfra_core::wrap::{SUDO_PASSWORD_VARIABLE, wrap_for_host};
 use oxinfra_core::{CommandOutput, ConnectorArguments, ConnectorError, StringCommand};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -222,7 +224,7 @@ async fn prepare(target: &dyn Target, command: &StringCommand, arguments: &Conne
         Some(_) => Some(askpass(target).await?),
         None => None,
     };
-    let wrapped = make_unix_command(command, arguments, askpass.as_deref());
+    let wrapped = wrap_for_host(command, arguments, askpass.as_deref());
     let mut script = StringCommand::new();
     if let Some(marker) = marker {
         script = script.text(format!("export {RUN_VARIABLE}={marker};"));
@@ -240,8 +242,10 @@ async fn prepare(target: &dyn Target, command: &StringCommand, arguments: &Conne
         // su reads its password from its input, ahead of the command's own lines.
         input.extend(password.bytes().chain(std::iter::once(b'\n')));
     }
+    // A command holding a secret: its text, read by the wrapper, after the passwords.
+    input.extend(wrapped.input.iter().flat_map(|line| line.bytes().chain(std::iter::once(b'\n'))));
     Ok(Prepared {
-        script: script.nested(wrapped),
+        script: script.nested(wrapped.command),
         input,
     })
 }
@@ -421,6 +425,58 @@ mod tests {
         let output = runtime().block_on(run_shell_command(&Here::default(), &command, &arguments));
         let output = output.unwrap_or_else(|error| unreachable!("{error}"));
         assert_eq!(output.stdout_lines(), vec!["/", "hello there", "typed"]);
+    }
+
+    /// [`Here`], remembering every line it runs.
+    #[derive(Default)]
+    struct Recorded {
+        here: Here,
+        lines: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Runner for Recorded {
+        async fn run(&self, invocation: Invocation<'_>) -> Result<CommandOutput, ConnectorError> {
+            self.lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(invocation.command.clone());
+            LocalRunner.run(invocation).await
+        }
+    }
+
+    impl Target for Recorded {
+        fn host(&self) -> &'static str {
+            "here"
+        }
+
+        fn runner(&self) -> &dyn Runner {
+            self
+        }
+
+        fn entry(&self, pty: bool, input: bool) -> Result<StringCommand, ConnectorError> {
+            self.here.entry(pty, input)
+        }
+
+        fn helpers(&self) -> &Helpers {
+            &self.here.helpers
+        }
+    }
+
+    #[test]
+    fn a_command_holding_a_secret_runs_from_standard_input() {
+        let target = Recorded::default();
+        let arguments = ConnectorArguments {
+            stdin: vec!["after".into()],
+            ..ConnectorArguments::default()
+        };
+        let command = StringCommand::raw("echo").secret("hunter2-container").text("&& cat");
+        let output = runtime().block_on(run_shell_command(&target, &command, &arguments));
+        let output = output.unwrap_or_else(|error| unreachable!("{error}"));
+        assert_eq!(output.stdout_lines(), vec!["hunter2-container", "after"]);
+        let lines = target.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        assert_eq!(lines.len(), 1);
+        assert!(!lines.iter().any(|line| line.contains("hunter2-container")), "{lines:?}");
     }
 
     #[test]
