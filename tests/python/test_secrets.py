@@ -101,3 +101,41 @@ def test_error_messages_mask_secrets(oxinfra, tmp_path: Path) -> None:
     assert result.code == 1, result
     assert "failed with exit status 3" in result.stderr
     assert SECRET not in result.stderr and SECRET not in result.stdout
+
+
+def test_shell_string_command_with_a_mask_string(tmp_path: Path) -> None:
+    """`server.shell` given a `StringCommand` with a `MaskString` part, as pyinfra
+    deploys write it: the host runs the secret, every output shows `*MASKED*`, and the
+    process list never shows the secret while the command runs."""
+    secret = "hunter2-xyz"
+    seen = tmp_path / "seen.txt"
+    (tmp_path / "deploy.py").write_text(
+        "from pyinfra.api import MaskString, StringCommand\n"
+        "from pyinfra.operations import server\n"
+        "server.shell(\n"
+        f"    commands=['true', StringCommand('echo', MaskString({secret!r}), '>', {str(seen)!r}, '&& sleep 2')],\n"
+        ")\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1", "PYINFRA_PROGRESS": "off"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oxinfra", "@local", "deploy.py", "-y", "-vvv", "--debug", "--json"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    process_lists = []
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        process_lists.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
+        time.sleep(0.2)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert seen.read_text() == secret + "\n"
+    assert any("sleep 2" in listing for listing in process_lists), "the command was never seen running"
+    for channel, text in [("stdout", stdout), ("stderr", stderr), *[("ps", listing) for listing in process_lists]]:
+        assert secret not in text, f"the secret leaked on {channel}"
+    assert f"echo *MASKED* > {seen} && sleep 2" in stderr, stderr
+    assert "*MASKED*" in stdout

@@ -46,6 +46,20 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
+def to_commands(commands: Any) -> Any:
+    """Commands given to run as written (`server.shell`): text as is, and each
+    `StringCommand` as its parts (`{"parts": [...], "separator": " "}`, the engine's
+    form), so that its `MaskString` and `HiddenValue` parts reach the engine as secrets:
+    shown masked everywhere, sent on standard input. Anything else as `to_plain`."""
+    from oxinfra.api.command import StringCommand
+
+    if isinstance(commands, StringCommand):
+        return commands._command_data()
+    if isinstance(commands, (list, tuple)):
+        return [to_commands(command) for command in commands]
+    return to_plain(commands)
+
+
 class LocalReader:
     """How templates are read from the controller; the fixture runner swaps in a
     virtual file system."""

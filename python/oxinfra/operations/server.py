@@ -10,7 +10,7 @@ under another name, as in pyinfra.
 from __future__ import annotations
 
 from oxinfra.api.operation import builtin_operation
-from oxinfra.api.util import render_template, to_plain
+from oxinfra.api.util import render_template, to_commands, to_plain
 from oxinfra.operations import crontab as crontab_
 
 
@@ -80,7 +80,7 @@ def shell(commands: str | list[str]):
             commands=["fc-cache -f", "fc-list | wc -l"],
         )
     """
-    return {"commands": to_plain(commands)}
+    return {"commands": to_commands(commands)}
 
 
 @builtin_operation("server.script")

@@ -2,14 +2,14 @@
 //! commands that run every time, whatever the host's state. (`server.script_template`
 //! needs a template engine; it is in the Python front.)
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use oxinfra_core::command::{Command, RebootStep};
 use oxinfra_core::StringCommand;
+use oxinfra_core::command::{Command, RebootStep};
 use oxinfra_core::pyrepr::python_str;
 
-use super::{one_or_many, python_text};
+use super::python_text;
 use crate::files::util::{Mode, chmod};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
@@ -71,10 +71,14 @@ pub fn reboot(args: &RebootArgs, plan: &mut Plan<'_>) -> Result<(), OperationErr
     plan.push_command(Command::Reboot {
         step: RebootStep::RemoveAnyAskpassFile,
     });
-    plan.push_command(Command::Reboot { step: RebootStep::CaptureUptime });
+    plan.push_command(Command::Reboot {
+        step: RebootStep::CaptureUptime,
+    });
     plan.push_raw("( sleep 1 && reboot ) </dev/null >/dev/null 2>&1 &");
     plan.push_command(Command::Reboot { step: wait });
-    plan.push_command(Command::Reboot { step: RebootStep::CleanSudoInfo });
+    plan.push_command(Command::Reboot {
+        step: RebootStep::CleanSudoInfo,
+    });
     Ok(())
 }
 
@@ -123,19 +127,48 @@ pub fn wait(args: &WaitArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     Ok(())
 }
 
+/// One command of `server.shell`: shell text, or a `StringCommand` the deploy built
+/// from parts (the Python front sends those as their parts, so that `MaskString` and
+/// `HiddenValue` parts stay secrets: shown masked, sent on standard input).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ShellCommand {
+    /// Shell text, stripped of surrounding blanks as pyinfra strips a yielded string.
+    Text(String),
+    /// A command from parts, run as built.
+    Parts(StringCommand),
+}
+
+/// Reads one command or a list of them.
+fn one_or_many_commands<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<ShellCommand>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(ShellCommand),
+        Many(Vec<ShellCommand>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(command) => vec![command],
+        OneOrMany::Many(commands) => commands,
+    })
+}
+
 /// Arguments of `server.shell`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShellArgs {
     /// The shell code to run: one command, or a list run one after the other.
-    #[serde(deserialize_with = "one_or_many")]
-    pub commands: Vec<String>,
+    #[serde(deserialize_with = "one_or_many_commands")]
+    pub commands: Vec<ShellCommand>,
 }
 
 /// `server.shell`: runs the given shell code as written.
 pub fn shell(args: &ShellArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     for command in &args.commands {
-        plan.push_raw(command);
+        match command {
+            ShellCommand::Text(text) => plan.push_raw(text),
+            ShellCommand::Parts(command) => plan.push(command.clone()),
+        }
     }
     Ok(())
 }
@@ -207,6 +240,20 @@ mod tests {
         let arguments = json!({"commands": ["  echo $HOME ", "ls | wc -l"]});
         let (commands, _) = run(shell, &arguments, &mut TableFacts::default())?;
         assert_eq!(commands, ["echo $HOME", "ls | wc -l"]);
+        Ok(())
+    }
+
+    #[test]
+    fn shell_keeps_secret_parts_of_structured_commands() -> Result<(), OperationError> {
+        let secret = json!({"parts": [{"kind": "raw", "value": "echo"}, {"kind": "secret", "value": "hunter2"}], "separator": " "});
+        let arguments = json!({"commands": [" true ", secret]});
+        let args: ShellArgs = crate::plan::parse_arguments(
+            "server.shell",
+            arguments.as_object().ok_or_else(|| OperationError::Type("not a mapping".to_owned()))?,
+        )?;
+        assert_eq!(args.commands[1], ShellCommand::Parts(StringCommand::raw("echo").secret("hunter2")));
+        let (commands, _) = run(shell, &arguments, &mut TableFacts::default())?;
+        assert_eq!(commands, ["true", "echo *MASKED*"]);
         Ok(())
     }
 
