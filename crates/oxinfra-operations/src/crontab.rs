@@ -1,7 +1,8 @@
 //! Operations of `pyinfra/operations/crontab.py`: `crontab`, one entry of a user's
 //! crontab, found by its command or by a `# pyinfra-name=` comment above it, added,
 //! rewritten or removed in a copy that is then installed with `crontab`.
-//! (`server.crontab` is the same operation under pyinfra's other name.)
+//! (`server.crontab` is the same operation under pyinfra's other name.) With `--diff`,
+//! the crontab before and after the edit is recorded, rebuilt from the `Crontab` fact.
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -9,6 +10,7 @@ use serde_json::{Map, Value, json};
 use oxinfra_core::StringCommand;
 use oxinfra_core::pyrepr::python_str;
 
+use crate::files::lines::preview::{self, Substitution, joined, posix_regex};
 use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
 
@@ -169,6 +171,27 @@ fn find_entry<'a>(entries: &'a [Map<String, Value>], command: Option<&str>, name
         .find(|entry| (command.is_some() && entry.get("command").and_then(Value::as_str) == command) || has_comment(entry, name_comment))
 }
 
+/// The crontab's lines as the fact describes them (the comments above each entry, one
+/// space between schedule fields): what `crontab -l` prints, up to spacing and the
+/// comments after the last entry.
+fn crontab_lines(entries: &[Map<String, Value>]) -> Vec<String> {
+    let text = |entry: &Map<String, Value>, name: &str| entry.get(name).map_or_else(|| "*".to_owned(), python_str);
+    let mut lines = Vec::new();
+    for entry in entries {
+        let comments = entry.get("comments").and_then(Value::as_array).into_iter().flatten();
+        lines.extend(comments.map(python_str));
+        if let Some(environment) = entry.get("env") {
+            lines.push(python_str(environment));
+        } else if let Some(special_time) = entry.get("special_time").filter(|time| !time.is_null()) {
+            lines.push(format!("{} {}", python_str(special_time), text(entry, "command")));
+        } else {
+            let fields = ["minute", "hour", "day_of_month", "month", "day_of_week", "command"];
+            lines.push(fields.map(|name| text(entry, name)).join(" "));
+        }
+    }
+    lines
+}
+
 /// A `sed` edit of the temporary copy, as pyinfra's `sed_replace`/`sed_delete` write
 /// it: the pattern and replacement inside the script's own quotes, the copy sed keeps
 /// removed afterwards.
@@ -223,18 +246,33 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
         format!("{} {}", fields.join(" "), args.command)
     };
     let pattern = format!(".*{existing_command}.*");
+    // For `--diff`: the crontab before, and after the edits when they can be worked
+    // out here (not when the shell expands the sed script first).
+    let before = if plan.want_diff { crontab_lines(&entries) } else { Vec::new() };
+    let shell_expands = |text: &str| args.interpolate_variables && text.contains(['$', '`', '\\']);
+    let mut after: Option<Vec<String>> = None;
 
     let mut edits: Vec<StringCommand> = Vec::new();
     match (args.present, existing) {
-        (false, Some(_)) => edits.push(sed_edit(&temp_file, &pattern, None, args.interpolate_variables, &plan.timestamp)),
+        (false, Some(_)) => {
+            edits.push(sed_edit(&temp_file, &pattern, None, args.interpolate_variables, &plan.timestamp));
+            after = posix_regex(&pattern.replace('/', "\\/"), false, false)
+                .filter(|_| !shell_expands(&pattern))
+                .map(|regex| preview::deleted(&before, &regex));
+        }
         (true, None) => {
+            let mut lines = before.clone();
             if !entries.is_empty() {
                 edits.push(StringCommand::raw(format!("echo '' >> {temp_file}")));
+                lines.push(String::new());
             }
             if args.cron_name.is_some() {
                 edits.push(StringCommand::raw("echo").quoted(&name_comment).text(">>").text(&temp_file));
+                lines.push(name_comment.clone());
             }
             edits.push(StringCommand::raw("echo").quoted(&line).text(">>").text(&temp_file));
+            lines.push(line.clone());
+            after = Some(lines);
         }
         (true, Some(entry)) => {
             let [minute, hour, day_of_month, month, day_of_week] = &schedule;
@@ -249,11 +287,15 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
                 || field_differs(day_of_month, "day_of_month")
                 || existing_command != args.command;
             if differs {
+                let worked_out = !shell_expands(&pattern) && !shell_expands(&line);
                 if !has_name && args.cron_name.is_some() {
                     // sed turns `\n` in a replacement into a line break.
                     line = format!("{name_comment}\\n{line}");
                 }
                 edits.push(sed_edit(&temp_file, &pattern, Some(&line), args.interpolate_variables, &plan.timestamp));
+                after = Substitution::new(&pattern, &line, "", false)
+                    .filter(|_| worked_out)
+                    .map(|substitution| preview::substituted(&before, &substitution));
             }
         }
         (false, None) => {}
@@ -264,7 +306,12 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
         plan.noop(format!("crontab {} {state}", args.command));
         return Ok(());
     }
-    let with_user = |command: StringCommand| match args.user.as_deref().filter(|user| !user.is_empty()) {
+    let user = args.user.as_deref().filter(|user| !user.is_empty());
+    if let Some(after) = after {
+        let name = user.map_or_else(|| "crontab".to_owned(), |user| format!("crontab of {user}"));
+        plan.record_diff(&name, (!entries.is_empty()).then(|| joined(&before)), joined(&after));
+    }
+    let with_user = |command: StringCommand| match user {
         Some(user) => command.text("-u").quoted(user),
         None => command,
     };
@@ -281,7 +328,8 @@ pub fn crontab(args: &CrontabArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::lines::test_support::{TableFacts, run};
+    use crate::files::lines::test_support::{TableFacts, diffs, run};
+    use crate::plan::FileDiff;
 
     fn facts(user: Option<&str>, value: Value) -> TableFacts {
         TableFacts::default().with("crontab.Crontab", &[("user", json!(user))], value)
@@ -324,6 +372,47 @@ mod tests {
         let (commands, noop) = run(crontab, &json!({"command": "job", "present": false}), &mut facts)?;
         assert!(commands.is_empty());
         assert_eq!(noop.as_deref(), Some("crontab job does not exist"));
+        Ok(())
+    }
+
+    #[test]
+    fn diff_shows_the_rewritten_entry_among_the_others() -> Result<(), OperationError> {
+        let mut facts = facts(
+            Some("app"),
+            json!([
+                {"env": "MAILTO=ops", "comments": ["# jobs"]},
+                {"command": "/bin/backup", "minute": 0, "hour": 3, "month": "*", "day_of_month": "*", "day_of_week": "*", "comments": []},
+                {"command": "/bin/other", "special_time": "@daily", "comments": [""]},
+            ]),
+        );
+        let arguments = json!({"command": "/bin/backup", "minute": 30, "hour": 3, "user": "app"});
+        assert_eq!(
+            diffs(crontab, &arguments, &mut facts)?,
+            [FileDiff {
+                path: "crontab of app".to_owned(),
+                before: Some("# jobs\nMAILTO=ops\n0 3 * * * /bin/backup\n\n@daily /bin/other\n".to_owned()),
+                after: "# jobs\nMAILTO=ops\n30 3 * * * /bin/backup\n\n@daily /bin/other\n".to_owned(),
+            }]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn diff_shows_added_and_removed_entries() -> Result<(), OperationError> {
+        let existing = json!([{"command": "job", "minute": "*", "hour": "*", "month": "*", "day_of_month": "*", "day_of_week": "*", "comments": []}]);
+        let removed = diffs(crontab, &json!({"command": "job", "present": false}), &mut facts(None, existing.clone()))?;
+        assert_eq!(
+            removed,
+            [FileDiff {
+                path: "crontab".to_owned(),
+                before: Some("* * * * * job\n".to_owned()),
+                after: String::new(),
+            }]
+        );
+        let added = diffs(crontab, &json!({"command": "new", "special_time": "@reboot"}), &mut facts(None, existing))?;
+        assert_eq!(added[0].after, "* * * * * job\n\n@reboot new\n");
+        let created = diffs(crontab, &json!({"command": "new", "hour": 1}), &mut facts(None, json!([])))?;
+        assert_eq!((created[0].before.as_deref(), created[0].after.as_str()), (None, "* 1 * * * new\n"));
         Ok(())
     }
 

@@ -119,6 +119,29 @@ impl<'a> Plan<'a> {
         Ok(self.facts.get(key)?)
     }
 
+    /// Reads `files.FileContents`: the file's lines, `None` when it does not exist.
+    pub fn file_lines(&mut self, path: &str) -> Result<Option<Vec<String>>, OperationError> {
+        let value = self.fact("files.FileContents", &[("path", Value::String(path.to_owned()))])?;
+        Ok(value.as_array().map(|lines| {
+            lines
+                .iter()
+                .map(|line| line.as_str().map_or_else(|| oxinfra_core::pyrepr::python_str(line), str::to_owned))
+                .collect()
+        }))
+    }
+
+    /// Records a content change for `--diff`: only when asked for, and only when the
+    /// content changes (`before` is `None` for a file that does not exist yet).
+    pub fn record_diff(&mut self, path: &str, before: Option<String>, after: String) {
+        if self.want_diff && before.as_ref() != Some(&after) {
+            self.diffs.push(FileDiff {
+                path: path.to_owned(),
+                before,
+                after,
+            });
+        }
+    }
+
     /// Adds a shell command (pyinfra's `yield StringCommand(...)`).
     pub fn push(&mut self, command: StringCommand) {
         self.commands.push(Command::shell(command));

@@ -4,7 +4,8 @@
 //! What lives elsewhere: whole-file state (existence, owner, mode, uploads) is in
 //! [`super::paths`]. The `sed` and `echo` commands built here are reused by `server`
 //! operations that edit configuration files (`server.sysctl`, `server.locale`, ...),
-//! through the public planners [`line`] and [`replace`].
+//! through the public planners [`line`] and [`replace`]. What the edits will do to a
+//! file, for `--diff`, is worked out in `preview`.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -12,8 +13,11 @@ use serde_json::{Value, json};
 use oxinfra_core::{CommandPart, StringCommand};
 
 use super::util::truthy;
-use crate::plan::{FileDiff, OperationError, Plan, parse_arguments};
+use crate::plan::{OperationError, Plan, parse_arguments};
 use crate::registry::OperationDef;
+use preview::{Substitution, awk_regex, joined};
+
+pub(crate) mod preview;
 
 /// The operations of this family.
 pub const OPERATIONS: &[OperationDef] = &[
@@ -432,20 +436,9 @@ fn append_command(args: &LineArgs, text: &str, timestamp: &str) -> StringCommand
     StringCommand::new().nested(copy).nested(echo)
 }
 
-/// The lines as one text, each ending with a newline.
-fn joined_lines(lines: &[String]) -> String {
-    lines.iter().flat_map(|line| [line.as_str(), "\n"]).collect()
-}
-
 /// Records the lines a `files.line` edit removes or rewrites, as pyinfra shows them.
 fn record_line_diff(plan: &mut Plan<'_>, path: &str, before: &[String], after: &[String]) {
-    if plan.want_diff {
-        plan.diffs.push(FileDiff {
-            path: path.to_owned(),
-            before: Some(joined_lines(before)),
-            after: joined_lines(after),
-        });
-    }
+    plan.record_diff(path, Some(joined(before)), joined(after));
 }
 
 /// `files.line`: ensures a line is in a file (appending or rewriting it) or is not.
@@ -525,11 +518,17 @@ pub fn replace(args: &ReplaceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
             "Missing argument `replace` required in `files.replace` operation".to_owned(),
         ));
     };
+    if plan.want_diff {
+        plan.hint_paths(&[("files.FileContents", &args.path)]);
+    }
     let existing = find_in_file(plan, &args.path, text, args.interpolate_variables, args.extended_regex)?;
     // A missing file is edited anyway: an earlier operation may create it.
-    if existing.is_some_and(|lines| lines.is_empty()) {
+    if existing.as_ref().is_some_and(Vec::is_empty) {
         plan.noop(format!("string \"{text}\" does not exist in {}", args.path));
         return Ok(());
+    }
+    if plan.want_diff && existing.is_some() {
+        record_replace_diff(args, text, replacement, plan)?;
     }
     let sed = SedEdit {
         path: &args.path,
@@ -542,6 +541,23 @@ pub fn replace(args: &ReplaceArgs, plan: &mut Plan<'_>) -> Result<(), OperationE
     };
     let command = sed.command(SedAction::Substitute, &plan.timestamp);
     plan.push(command);
+    Ok(())
+}
+
+/// Records what the `sed` of `files.replace` does to the file, for `--diff`. Nothing is
+/// recorded when the shell would expand the expression first (variables interpolated)
+/// or the expression cannot be worked out here.
+fn record_replace_diff(args: &ReplaceArgs, pattern: &str, replacement: &str, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    if args.interpolate_variables && [pattern, replacement].iter().any(|text| text.contains(['$', '`', '\\'])) {
+        return Ok(());
+    }
+    let Some(substitution) = Substitution::new(pattern, replacement, &args.flags, args.extended_regex) else {
+        return Ok(());
+    };
+    if let Some(before) = plan.file_lines(&args.path)? {
+        let after = preview::substituted(&before, &substitution);
+        plan.record_diff(&args.path, Some(joined(&before)), joined(&after));
+    }
     Ok(())
 }
 
@@ -635,6 +651,9 @@ pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
     let marker = args.marker.as_deref().unwrap_or(MARKER_DEFAULT);
     let begin_marker = format_marker(marker, args.begin.as_deref().unwrap_or(MARKER_BEGIN_DEFAULT))?;
     let end_marker = format_marker(marker, args.end.as_deref().unwrap_or(MARKER_END_DEFAULT))?;
+    if plan.want_diff {
+        plan.hint_paths(&[("files.FileContents", &args.path)]);
+    }
     let current = plan.fact(
         "files.Block",
         &[
@@ -648,7 +667,11 @@ pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
     let temp_dir = plan.temp_dir.clone().unwrap_or_else(|| FIXTURE_TEMP_DIR.to_owned());
     let rewrite = BlockRewrite::new(args, current.is_some(), &temp_dir, &plan.timestamp);
 
+    let markers = [begin_marker.as_str(), end_marker.as_str()];
     if !args.present {
+        if current.as_ref().is_some_and(|lines| !lines.is_empty()) {
+            record_block_diff(args, true, BlockEdit::Remove { markers }, plan)?;
+        }
         remove_block(&args.path, plan, current.as_deref(), rewrite, &begin_marker, &end_marker);
         return Ok(());
     }
@@ -657,17 +680,65 @@ pub fn block(args: &BlockArgs, plan: &mut Plan<'_>) -> Result<(), OperationError
     let with_markers = [std::slice::from_ref(&begin_marker), &content, std::slice::from_ref(&end_marker)]
         .concat()
         .join("\n");
-    let command = match current.as_deref() {
-        None => add_block_at_edge(args, false, rewrite, &with_markers),
-        Some([]) if args.before == args.after => add_block_at_edge(args, true, rewrite, &with_markers),
-        Some([]) => add_block_at_line(args, rewrite, &with_markers),
+    let (command, edit) = match current.as_deref() {
+        None => (add_block_at_edge(args, false, rewrite, &with_markers), BlockEdit::AtEdge(&with_markers)),
+        Some([]) if args.before == args.after => (add_block_at_edge(args, true, rewrite, &with_markers), BlockEdit::AtEdge(&with_markers)),
+        Some([]) => (add_block_at_line(args, rewrite, &with_markers), BlockEdit::AtLine(&with_markers)),
         Some(existing) if existing == content.as_slice() => {
             plan.noop("content already present");
             return Ok(());
         }
-        Some(_) => replace_block_content(rewrite, &args.path, &content.join("\n"), &begin_marker, &end_marker),
+        Some(_) => {
+            let content = content.join("\n");
+            let command = replace_block_content(rewrite, &args.path, &content, &begin_marker, &end_marker);
+            (command, BlockEdit::Replace { markers, content })
+        }
     };
+    record_block_diff(args, current.is_some(), edit, plan)?;
     plan.push(command);
+    Ok(())
+}
+
+/// What a `files.block` command does to the file, for `--diff`.
+enum BlockEdit<'a> {
+    /// The block (with its markers) goes at the start (`before`) or end of the file.
+    AtEdge(&'a str),
+    /// The block goes before or after the first line matching `line`, or at the end.
+    AtLine(&'a str),
+    /// The lines between the markers become `content`.
+    Replace { markers: [&'a str; 2], content: String },
+    /// The markers and what is between them go.
+    Remove { markers: [&'a str; 2] },
+}
+
+/// Records the file before and after the `awk` rewrite of `files.block`, for `--diff`
+/// (nothing when a pattern cannot be worked out here).
+fn record_block_diff(args: &BlockArgs, file_exists: bool, edit: BlockEdit<'_>, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+    if !plan.want_diff {
+        return Ok(());
+    }
+    let before = if file_exists {
+        match plan.file_lines(&args.path)? {
+            Some(lines) => Some(lines),
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
+    let lines = before.as_deref().unwrap_or_default();
+    let marker_patterns = |[begin, end]: [&str; 2]| awk_regex(begin).zip(awk_regex(end));
+    let after = match edit {
+        BlockEdit::AtEdge(with_markers) => Some(preview::block_at_edge(lines, with_markers, args.before)),
+        BlockEdit::AtLine(with_markers) => {
+            let pattern = whole_line_pattern(args.line.as_deref().unwrap_or_default(), args.escape_regex_characters);
+            awk_regex(&pattern).map(|line| preview::block_at_line(lines, &line, with_markers, args.before))
+        }
+        BlockEdit::Replace { markers, content } => marker_patterns(markers).map(|(begin, end)| preview::block_replaced(lines, &begin, &end, &content)),
+        BlockEdit::Remove { markers } => marker_patterns(markers).map(|(begin, end)| preview::block_removed(lines, &begin, &end)),
+    };
+    if let Some(after) = after {
+        plan.record_diff(&args.path, before.as_deref().map(joined), joined(&after));
+    }
     Ok(())
 }
 
@@ -761,7 +832,7 @@ pub(crate) mod test_support {
     use oxinfra_core::{FactKey, FactSource, LocalFiles, Missing};
     use serde_json::{Map, Value, json};
 
-    use crate::plan::{OperationError, Plan, parse_arguments};
+    use crate::plan::{FileDiff, OperationError, Plan, parse_arguments};
 
     /// Facts answered from a table; anything else is missing.
     #[derive(Default)]
@@ -772,6 +843,11 @@ pub(crate) mod test_support {
         pub(crate) fn with(mut self, name: &str, arguments: &[(&str, Value)], value: Value) -> Self {
             self.0.insert(oxinfra_facts::registry::key(name, arguments), value);
             self
+        }
+
+        /// Adds a `files.FileContents` answer: the file's lines, or `null` when missing.
+        pub(crate) fn file_contents(self, path: &str, value: Value) -> Self {
+            self.with("files.FileContents", &[("path", json!(path))], value)
         }
 
         /// Adds a `files.FindInFile` answer (basic regex, no interpolation).
@@ -846,6 +922,20 @@ pub(crate) mod test_support {
         run_with_files(operation, arguments, facts, &MemoryFiles::default())
     }
 
+    /// Plans `operation` against `facts` with `--diff`: the content changes it records.
+    pub(crate) fn diffs<A: serde::de::DeserializeOwned>(
+        operation: fn(&A, &mut Plan<'_>) -> Result<(), OperationError>,
+        arguments: &Value,
+        facts: &mut TableFacts,
+    ) -> Result<Vec<FileDiff>, OperationError> {
+        let arguments: A = parse_arguments("test", arguments.as_object().unwrap_or(&Map::new()))?;
+        let files = MemoryFiles::default();
+        let mut plan = Plan::new(facts, &files, PathBuf::from("/"), "ts".to_owned());
+        plan.want_diff = true;
+        operation(&arguments, &mut plan)?;
+        Ok(plan.diffs)
+    }
+
     /// [`run`] with controller files, the deploy directory being `/`.
     pub(crate) fn run_with_files<A: serde::de::DeserializeOwned>(
         operation: fn(&A, &mut Plan<'_>) -> Result<(), OperationError>,
@@ -865,8 +955,17 @@ pub(crate) mod test_support {
 mod tests {
     use std::path::PathBuf;
 
-    use super::test_support::{MemoryFiles, TableFacts, run};
+    use super::test_support::{MemoryFiles, TableFacts, diffs, run};
     use super::*;
+    use crate::plan::FileDiff;
+
+    fn changed(before: Option<&str>, after: &str) -> Vec<FileDiff> {
+        vec![FileDiff {
+            path: "/f".to_owned(),
+            before: before.map(str::to_owned),
+            after: after.to_owned(),
+        }]
+    }
 
     /// Facts with the `files.Block` answer for `/f` and the default markers.
     fn block_facts(value: Value) -> TableFacts {
@@ -947,6 +1046,47 @@ mod tests {
     }
 
     #[test]
+    fn replace_diff_shows_the_whole_file_after_sed() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default()
+            .with(
+                "files.FindInFile",
+                &[
+                    ("path", json!("/f")),
+                    ("pattern", json!("^(port)=.*$")),
+                    ("interpolate_variables", json!(false)),
+                    ("extended_regex", json!(true)),
+                ],
+                json!(["port=80"]),
+            )
+            .file_contents("/f", json!(["name=web", "port=80", "port=81 # a/b"]));
+        let arguments = json!({"path": "/f", "text": "^(port)=.*$", "replace": "\\1=9090 # a/b&c", "extended_regex": true});
+        assert_eq!(
+            diffs(replace, &arguments, &mut facts)?,
+            changed(Some("name=web\nport=80\nport=81 # a/b\n"), "name=web\nport=9090 # a/b&c\nport=9090 # a/b&c\n")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn replace_diff_is_left_out_when_the_shell_expands_the_expression() -> Result<(), OperationError> {
+        let mut facts = TableFacts::default()
+            .with(
+                "files.FindInFile",
+                &[
+                    ("path", json!("/f")),
+                    ("pattern", json!("a")),
+                    ("interpolate_variables", json!(true)),
+                    ("extended_regex", json!(false)),
+                ],
+                json!(["a"]),
+            )
+            .file_contents("/f", json!(["a"]));
+        let arguments = json!({"path": "/f", "text": "a", "replace": "$HOME", "interpolate_variables": true});
+        assert_eq!(diffs(replace, &arguments, &mut facts)?, []);
+        Ok(())
+    }
+
+    #[test]
     fn replace_requires_text() {
         let outcome = run(replace, &json!({"path": "/f", "replace": "x"}), &mut TableFacts::default());
         assert_eq!(
@@ -970,6 +1110,43 @@ mod tests {
         assert_eq!(commands.len(), 1);
         assert!(commands[0].starts_with("cp /f /f.ts && OUT="), "{}", commands[0]);
         assert!(commands[0].contains("awk '{{print}}'  -  /f > \"$OUT\""), "{}", commands[0]);
+        Ok(())
+    }
+
+    #[test]
+    fn block_diff_shows_the_block_after_the_matching_line() -> Result<(), OperationError> {
+        let mut facts = block_facts(json!([])).file_contents("/f", json!(["a", "b.c", "d"]));
+        let arguments = json!({"path": "/f", "content": "x\ny", "line": "b.c", "after": true, "escape_regex_characters": true});
+        let added = "# BEGIN PYINFRA BLOCK\nx\ny\n# END PYINFRA BLOCK\n";
+        assert_eq!(
+            diffs(block, &arguments, &mut facts)?,
+            changed(Some("a\nb.c\nd\n"), &format!("a\nb.c\n{added}d\n"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn block_diff_replaces_the_lines_between_the_markers() -> Result<(), OperationError> {
+        let mut facts = block_facts(json!(["old"])).file_contents("/f", json!(["a", "# BEGIN PYINFRA BLOCK", "old", "# END PYINFRA BLOCK", "z"]));
+        let before = "a\n# BEGIN PYINFRA BLOCK\nold\n# END PYINFRA BLOCK\nz\n";
+        let after = "a\n# BEGIN PYINFRA BLOCK\nnew\n# END PYINFRA BLOCK\nz\n";
+        assert_eq!(
+            diffs(block, &json!({"path": "/f", "content": ["new"]}), &mut facts)?,
+            changed(Some(before), after)
+        );
+        let mut facts = block_facts(json!(["old"])).file_contents("/f", json!(["a", "# BEGIN PYINFRA BLOCK", "old", "# END PYINFRA BLOCK", "z"]));
+        assert_eq!(
+            diffs(block, &json!({"path": "/f", "present": false}), &mut facts)?,
+            changed(Some(before), "a\nz\n")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn block_diff_creates_a_missing_file() -> Result<(), OperationError> {
+        let mut facts = block_facts(Value::Null);
+        let created = "# BEGIN PYINFRA BLOCK\nx\n# END PYINFRA BLOCK\n";
+        assert_eq!(diffs(block, &json!({"path": "/f", "content": "x"}), &mut facts)?, changed(None, created));
         Ok(())
     }
 
