@@ -72,6 +72,8 @@ def parse_arguments() -> argparse.Namespace:
         now = datetime.datetime.now()
         partial = not full and not arguments.merge
         arguments.out = Path(f"/tmp/oxinfra-bench/{now:%Y-%m-%dT%H%M%S}") if partial else BENCH / "results" / now.date().isoformat()
+    # The tools run in their own folders: a relative --out must not depend on where.
+    arguments.out = arguments.out.resolve()
     if (arguments.out / "results.csv").exists() and not arguments.merge:
         parser.error(f"{arguments.out} already holds results: --merge replaces only this run's rows, --out names another folder")
     return arguments
