@@ -5,11 +5,12 @@ through `await oxinfra.api.run(...)` while another asyncio task keeps running.
     python examples/embed.py                        # on this machine (@local)
     python examples/embed.py inventory.py           # on the hosts of an inventory
     python examples/embed.py web1,web2 --root /srv/x
+    python examples/embed.py --human-output         # also the oxinfra command's lines
 
 A program written against `pyinfra.api` runs with oxinfra once `pyinfra` becomes
 `oxinfra` in its imports (or unchanged, after `oxinfra.api.install_pyinfra_alias()`).
-The engine prints pyinfra's progress lines on stderr; this program prints its summary
-on stdout and exits 1 when a host failed."""
+As pyinfra's API, the engine prints only warnings and errors (on stderr) unless asked
+for more; this program prints its summary on stdout and exits 1 when a host failed."""
 
 from __future__ import annotations
 
@@ -31,22 +32,30 @@ from oxinfra.operations import files, server
 
 
 class Tally(BaseStateCallback):
-    """Counts, per host, the operations that changed something, changed nothing or failed."""
+    """Notes, per host, the operations that succeeded or failed, as each finishes.
+    Whether one changed something can be asked once it is complete, after its callback."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, Counter[str]] = {}
+        self.succeeded: dict[str, list[str]] = {}
+        self.failed: Counter[str] = Counter()
 
     def operation_host_success(self, state: State, host: Any, op_hash: str, retry_count: int = 0) -> None:
-        changed = state.get_op_data_for_host(host, op_hash).operation_meta.did_change()
-        self.counts.setdefault(host.name, Counter())["changed" if changed else "unchanged"] += 1
+        self.succeeded.setdefault(host.name, []).append(op_hash)
 
     def operation_host_error(self, state: State, host: Any, op_hash: str, retry_count: int = 0, max_retries: int = 0) -> None:
-        self.counts.setdefault(host.name, Counter())["failed"] += 1
+        self.failed[host.name] += 1
+
+    def counts(self, state: State, host: Any) -> Counter[str]:
+        counts = Counter(failed=self.failed[host.name])
+        for op_hash in self.succeeded.get(host.name, []):
+            changed = state.get_op_data_for_host(host, op_hash).operation_meta.did_change()
+            counts["changed" if changed else "unchanged"] += 1
+        return counts
 
 
-def with_pyinfra_api(inventory: str, root: str) -> bool:
+def with_pyinfra_api(inventory: str, root: str, human_output: bool) -> bool:
     """The pyinfra.api way: build the state, connect, add operations, run, read results."""
-    state = State(load_inventory(inventory), Config())
+    state = State(load_inventory(inventory), Config(), human_output=human_output)
     tally = Tally()
     state.add_callback_handler(tally)
     connect_all(state)
@@ -61,7 +70,7 @@ def with_pyinfra_api(inventory: str, root: str) -> bool:
         disconnect_all(state)
     print("pyinfra API:")
     for host in state.inventory:
-        counts = tally.counts.get(host.name, Counter())
+        counts = tally.counts(state, host)
         result = uptime.get(host)
         said = result.stdout.strip() if result is not None and result.is_complete() else "-"
         print(
@@ -77,7 +86,7 @@ def stamp(root: str) -> None:
     server.shell(name="Take a second", commands=["sleep 1"])
 
 
-async def with_asyncio(inventory: str, root: str) -> bool:
+async def with_asyncio(inventory: str, root: str, human_output: bool) -> bool:
     """One awaitable call for the whole run; the heartbeat shows the loop stays free."""
     ticks = 0
 
@@ -89,7 +98,7 @@ async def with_asyncio(inventory: str, root: str) -> bool:
 
     beating = asyncio.create_task(heartbeat())
     started = time.monotonic()
-    state = await run(inventory, functools.partial(stamp, root))
+    state = await run(inventory, functools.partial(stamp, root), human_output=human_output)
     elapsed = time.monotonic() - started
     beating.cancel()
     print(f"asyncio: the run took {elapsed:.1f} s; the event loop ticked {ticks} times meanwhile")
@@ -102,9 +111,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inventory", nargs="?", default="@local", help="@local (default), host1,host2 or an inventory.py")
     parser.add_argument("--root", default="/tmp/oxinfra-embed", help="the folder the example manages on each host")
+    parser.add_argument("--human-output", action="store_true", help="print the oxinfra command's lines on stderr too")
     arguments = parser.parse_args()
-    fine = with_pyinfra_api(arguments.inventory, arguments.root)
-    fine = asyncio.run(with_asyncio(arguments.inventory, arguments.root)) and fine
+    fine = with_pyinfra_api(arguments.inventory, arguments.root, arguments.human_output)
+    fine = asyncio.run(with_asyncio(arguments.inventory, arguments.root, arguments.human_output)) and fine
     return 0 if fine else 1
 
 

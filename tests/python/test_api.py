@@ -1,8 +1,10 @@
 """The embedding API: a program written against `pyinfra.api` runs with `oxinfra.api`
 (through the alias, or with its imports changed) on @local and @fake hosts, with the
-results and callbacks pyinfra gives; failing operations, facts, several hosts, the
-strategies; `await oxinfra.api.run(...)` leaves the event loop free; and the embedding
-example runs against two lab hosts."""
+results and callbacks pyinfra gives, called as things happen; failing operations,
+facts (built-in ones on @fake hosts, unreadable ones), several hosts, the strategies;
+quiet unless asked; secrets masked in what the engine hands back; `await
+oxinfra.api.run(...)` leaves the event loop free; and the embedding example runs
+against two lab hosts."""
 
 from __future__ import annotations
 
@@ -21,14 +23,16 @@ from typing import Any
 import pytest
 
 import oxinfra
-from oxinfra.api import BaseStateCallback, Config, FactBase, Inventory, State, deploy, run
+from oxinfra import _core
+from oxinfra.api import BaseStateCallback, Config, FactBase, Inventory, State, deploy, operation, run
 from oxinfra.api.connect import connect_all, disconnect_all
 from oxinfra.api.deploy import add_deploy
-from oxinfra.api.exceptions import PyinfraError
+from oxinfra.api.exceptions import ConnectError, PyinfraError
 from oxinfra.api.facts import get_fact, get_facts
 from oxinfra.api.operation import add_op
 from oxinfra.api.operations import run_ops
-from oxinfra.facts.server import Hostname, Os
+from oxinfra.facts.files import File
+from oxinfra.facts.server import Command, Hostname, Os
 from oxinfra.operations import files, python, server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "embed.py"
@@ -122,6 +126,12 @@ def run_program(python: str, source: str, hosts: list[str], target: Path) -> dic
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+def per_host(events: list[list[Any]], hosts: list[str]) -> dict[str, list[list[Any]]]:
+    """Each host's view of the callbacks: its own and the operations' starts and ends.
+    Hosts run at the same time, so only each host's own sequence is fixed (in pyinfra too)."""
+    return {host: [event for event in events if host in event or (len(event) == 2 and event[0].startswith("operation_"))] for host in hosts}
+
+
 def expected_events(hosts: list[str]) -> list[list[Any]]:
     """The callbacks of PROGRAM: an echo, a command that fails (ignored) on @local and
     succeeds on fake hosts, and `files.file` on @local only (the others skip it)."""
@@ -163,7 +173,7 @@ def test_a_pyinfra_api_program_runs_on_local_and_fake_hosts(package: str, tmp_pa
     report = run_program(sys.executable, source, [*LOCAL, *FAKES], tmp_path / "made")
 
     assert (tmp_path / "made").is_file()
-    assert report["events"] == expected_events([*LOCAL, *FAKES])
+    assert per_host(report["events"], [*LOCAL, *FAKES]) == per_host(expected_events([*LOCAL, *FAKES]), [*LOCAL, *FAKES])
     assert report["hosts"]["@local"]["results"] == [3, 2, 0, 1, 0]
     for host in FAKES:  # a fake host runs nothing and says nothing
         assert report["hosts"][host] == {"made": None, "echo": [True, ""], "fails": [True, False, "", ""], "results": [2, 2, 0, 0, 0], "os": None}
@@ -175,11 +185,7 @@ def test_the_program_observes_what_pyinfra_observes(hosts: list[str], tmp_path: 
     ours = run_program(sys.executable, ALIAS + PROGRAM, hosts, tmp_path / "ours")
     theirs = run_program(str(REFERENCE_PYTHON), PROGRAM, hosts, tmp_path / "theirs")
 
-    def per_host(report: dict[str, Any]) -> dict[str, list[Any]]:
-        # pyinfra's greenlets finish hosts in any order; each host's own sequence is fixed.
-        return {host: [event for event in report["events"] if host in event or (len(event) == 2 and event[0].startswith("operation_"))] for host in hosts}
-
-    assert per_host(ours) == per_host(theirs)
+    assert per_host(ours["events"], hosts) == per_host(theirs["events"], hosts)
     assert ours["names"] == theirs["names"]
     assert ours["hosts"] == theirs["hosts"]
 
@@ -256,22 +262,29 @@ def test_two_hosts_one_failing_the_other_carries_on() -> None:
     assert vars(state.get_results_for_host(a)) == {"ops": 0, "success_ops": 0, "error_ops": 1, "ignored_error_ops": 0, "partial_ops": 0}
     assert vars(state.get_results_for_host(b)) == {"ops": 3, "success_ops": 3, "error_ops": 0, "ignored_error_ops": 0, "partial_ops": 0}
     boom_hash, echo_hash, only_b_hash = state.get_op_order()
-    assert [event for event in recorder.events if event[0].startswith("operation")] == [
-        ("operation_start", boom_hash),
-        ("operation_host_start", "@fake/a", boom_hash),
-        ("operation_host_error", "@fake/a", boom_hash, 0, 0),
-        ("operation_host_start", "@fake/b", boom_hash),
-        ("operation_host_success", "@fake/b", boom_hash, 0),
-        ("operation_end", boom_hash),
-        ("operation_start", echo_hash),  # `a` failed: it is out of the run
-        ("operation_host_start", "@fake/b", echo_hash),
-        ("operation_host_success", "@fake/b", echo_hash, 0),
-        ("operation_end", echo_hash),
-        ("operation_start", only_b_hash),
-        ("operation_host_start", "@fake/b", only_b_hash),
-        ("operation_host_success", "@fake/b", only_b_hash, 0),
-        ("operation_end", only_b_hash),
-    ]
+    operations = [list(event) for event in recorder.events if event[0].startswith("operation")]
+    assert per_host(operations, ["@fake/a", "@fake/b"]) == per_host(
+        [
+            list(event)
+            for event in [
+                ("operation_start", boom_hash),
+                ("operation_host_start", "@fake/a", boom_hash),
+                ("operation_host_error", "@fake/a", boom_hash, 0, 0),
+                ("operation_host_start", "@fake/b", boom_hash),
+                ("operation_host_success", "@fake/b", boom_hash, 0),
+                ("operation_end", boom_hash),
+                ("operation_start", echo_hash),  # `a` failed: it is out of the run
+                ("operation_host_start", "@fake/b", echo_hash),
+                ("operation_host_success", "@fake/b", echo_hash, 0),
+                ("operation_end", echo_hash),
+                ("operation_start", only_b_hash),
+                ("operation_host_start", "@fake/b", only_b_hash),
+                ("operation_host_success", "@fake/b", only_b_hash, 0),
+                ("operation_end", only_b_hash),
+            ]
+        ],
+        ["@fake/a", "@fake/b"],
+    )
 
 
 def test_serial_runs_host_by_host_without_operation_start_and_end() -> None:
@@ -311,6 +324,131 @@ def test_facts_on_every_host_and_on_one() -> None:
     assert get_fact(state, local, Os) == "Linux"
     assert get_fact(state, local, Hostname) == socket.gethostname()
     assert local.get_fact(Os) == "Linux"  # outside any operation, the host knows its run
+    disconnect_all(state)
+
+
+def test_callbacks_are_called_as_the_run_goes(tmp_path: Path) -> None:
+    marker = tmp_path / "second-ran"
+    seen: dict[str, tuple[bool, bool]] = {}
+
+    class Watch(BaseStateCallback):
+        def operation_host_success(self, state: State, host: Any, op_hash: str, retry_count: int = 0) -> None:
+            meta = state.get_op_data_for_host(host, op_hash).operation_meta
+            seen[op_hash] = (marker.exists(), meta.is_complete())
+
+    state = State(Inventory((["@local"], {})), Config())
+    state.add_callback_handler(Watch())
+    connect_all(state)
+    add_op(state, server.shell, name="First", commands=["true"])
+    add_op(state, server.shell, name="Second", commands=[f"touch {marker}"])
+    run_ops(state)
+    disconnect_all(state)
+
+    first, second = state.get_op_order()
+    # The first operation's callback came before the second ran; as in pyinfra, an
+    # operation is complete only once its callback has returned.
+    assert seen == {first: (False, False), second: (True, False)}
+
+
+def test_host_connect_error_gets_the_reason() -> None:
+    errors: list[tuple[str, Any]] = []
+
+    class Watch(BaseStateCallback):
+        def host_connect_error(self, state: State, host: Any, error: Any) -> None:
+            errors.append((host.name, error))
+
+    state = State(Inventory((["@local", "@ssh/127.0.0.1"], {"ssh_port": 1})), Config())
+    state.add_callback_handler(Watch())
+    connect_all(state)
+    disconnect_all(state)
+
+    [(name, error)] = errors
+    assert name == "@ssh/127.0.0.1" and isinstance(error, ConnectError)
+    assert "`127.0.0.1:1` refused" in str(error), error
+    assert state.failed_hosts == {state.inventory.get_host("@ssh/127.0.0.1")}
+
+
+def test_an_exception_in_a_callback_is_raised_by_the_api_call() -> None:
+    class Broken(BaseStateCallback):
+        def operation_host_success(self, state: State, host: Any, op_hash: str, retry_count: int = 0) -> None:
+            raise ValueError("the handler broke")
+
+    state = State(Inventory((["@fake/a"], {})), Config())
+    state.add_callback_handler(Broken())
+    connect_all(state)
+    add_op(state, server.shell, commands=["true"])
+    with pytest.raises(ValueError, match="the handler broke"):
+        run_ops(state)
+
+
+def test_the_api_prints_only_warnings_and_errors_unless_asked(capfd: pytest.CaptureFixture[str]) -> None:
+    def run_on_local(**options: Any) -> str:
+        state = State(Inventory((["@local"], {})), Config(), **options)
+        connect_all(state)
+        add_op(state, server.shell, name="Fine", commands=["true"])
+        add_op(state, server.shell, name="Fails", commands=["exit 2"], _ignore_errors=True)
+        run_ops(state)
+        disconnect_all(state)
+        return capfd.readouterr().err
+
+    quiet = run_on_local()
+    assert "Connected" not in quiet and "Starting operation" not in quiet and "Success" not in quiet, quiet
+    assert "[@local] Error (ignored): executed 0 commands" in quiet
+    loud = run_on_local(human_output=True)
+    assert "[@local] Connected" in loud and "--> Starting operation: Fine" in loud and "[@local] Success" in loud, loud
+
+
+def test_built_in_facts_and_the_operations_that_read_them_work_on_fake_hosts() -> None:
+    state, _ = connected(["@fake/a"])
+    host = state.inventory.get_host("@fake/a")
+    made = add_op(state, files.file, path="/etc/motd", mode="644")[host]
+
+    assert made.will_change  # a fake host has nothing: every fact has its default
+    run_ops(state)
+    assert made.did_change() and state.active_hosts == {host}
+    assert get_fact(state, host, File, kwargs={"path": "/etc/motd"}) is None
+    disconnect_all(state)
+
+
+def test_an_unreadable_fact_fails_the_host_and_gives_the_default(capfd: pytest.CaptureFixture[str]) -> None:
+    state, _ = connected(["@local", "@fake/a"])
+    local, fake = state.inventory.get_host("@local"), state.inventory.get_host("@fake/a")
+
+    assert get_fact(state, local, Command, kwargs={"command": "exit 4"}, apply_failed_hosts=False) is None
+    assert local.get_fact(Command, command="exit 5", _ignore_errors=True) is None
+    assert state.active_hosts == {local, fake}
+    assert get_fact(state, local, Command, kwargs={"command": "exit 6"}) is None
+    assert state.failed_hosts == {local} and state.active_hosts == {fake}
+    assert "Error: could not load fact `server.Command (command=exit 6)`: exit status 6" in capfd.readouterr().err
+
+    alone, _ = connected(["@local"])
+    with pytest.raises(PyinfraError, match="No hosts remaining"):
+        get_fact(alone, alone.inventory.get_host("@local"), Command, kwargs={"command": "exit 7"})
+
+
+class Said(FactBase[str]):
+    """A fact written in Python whose output holds a secret."""
+
+    command = "echo said api-test-s3cr3t-value"
+
+
+@operation()
+def write_secret(path: str) -> Any:
+    """A Python operation running a built-in one whose command holds a secret."""
+    yield from server.shell._inner(commands=[f"echo api-test-s3cr3t-value > {path}"])
+
+
+def test_results_and_command_output_mask_the_runs_secrets(tmp_path: Path) -> None:
+    _core.register_secret("api-test-s3cr3t-value")
+    state, _ = connected(["@local"])
+    host = state.inventory.get_host("@local")
+    said = add_op(state, server.shell, commands=["echo the api-test-s3cr3t-value is here"])[host]
+    add_op(state, write_secret, path=str(tmp_path / "secret"))
+    run_ops(state)
+
+    assert said.stdout == "the *MASKED* is here"
+    assert get_fact(state, host, Said) == "said *MASKED*"
+    assert (tmp_path / "secret").read_text() == "api-test-s3cr3t-value\n"  # the host got the secret itself
     disconnect_all(state)
 
 

@@ -1,6 +1,7 @@
 //! The `@fake` connector (pyinfra 3.10's `@fake/NAME`): every command succeeds with no
 //! output and nothing is touched, so inventories and operation ordering can be tried
-//! without hosts.
+//! without hosts. A fact batch that prints nothing gives every fact its default (the
+//! engine's `facts::fetch`), so operations plan as on an empty host.
 
 use std::path::Path;
 

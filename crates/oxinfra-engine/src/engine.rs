@@ -688,7 +688,7 @@ impl Engine {
     }
 
     /// Fails hosts and applies pyinfra's rules: none left, or over `--fail-percent`.
-    fn fail_hosts(&self, hosts: &[usize]) -> Result<(), RunError> {
+    pub fn fail_hosts(&self, hosts: &[usize]) -> Result<(), RunError> {
         if hosts.is_empty() {
             return Ok(());
         }

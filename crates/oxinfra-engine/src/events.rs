@@ -1,9 +1,11 @@
 //! What happens during a run, as events, and the one narrow way the engine reports
 //! them: [`Events::emit`]. Two [`Reporter`]s listen: the human output on stderr
-//! ([`Human`], pyinfra's layout plus a progress line on a terminal) and, with `--json`,
-//! the JSON Lines stream on stdout ([`JsonLines`], one object per line, described in
-//! `docs/json-events.md` and `docs/json-events.schema.json`). Events also keep what
-//! the summaries need: the commands each host ran for an operation and per-host counts.
+//! ([`Human`], pyinfra's layout plus a progress line on a terminal; quiet, it shows
+//! only warnings and errors) and, with `--json`, the JSON Lines stream on stdout
+//! ([`JsonLines`], one object per line, described in `docs/json-events.md` and
+//! `docs/json-events.schema.json`). An embedding program adds its own listeners
+//! ([`Events::add_reporter`]). Events also keep what the summaries need: the commands
+//! each host ran for an operation and per-host counts.
 //!
 //! Every text that leaves through a reporter has the run's known secrets masked (see
 //! [`crate::output::add_secret`]); the engine hands events the masked form of commands.
@@ -395,9 +397,13 @@ impl Reporter for JsonLines {
 /// the summaries need.
 pub struct Events {
     reporters: RwLock<Vec<Box<dyn Reporter>>>,
+    /// Reporters added by an embedding program; [`Events::configure`] keeps them.
+    listeners: RwLock<Vec<Box<dyn Reporter>>>,
     width: usize,
     verbosity: u8,
     dry: AtomicBool,
+    json: AtomicBool,
+    quiet: AtomicBool,
     started: Instant,
     commands: Mutex<HashMap<(String, String), Vec<String>>>,
     hosts: Mutex<Vec<HostSummary>>,
@@ -421,11 +427,33 @@ impl Events {
     /// `json` adds the JSON Lines stream on stdout.
     pub fn configure(&self, dry: bool, json: bool) {
         self.dry.store(dry, Ordering::Release);
-        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new(self.width, self.verbosity, dry))];
-        if json {
+        self.json.store(json, Ordering::Release);
+        self.rebuild();
+    }
+
+    /// Quiet: the human output shows only warnings and errors (connection failures,
+    /// failed operations, retries), as pyinfra's API does without a logging setup.
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet.store(quiet, Ordering::Release);
+        self.rebuild();
+    }
+
+    fn rebuild(&self) {
+        let mut human = Human::new(self.width, self.verbosity, self.dry());
+        if self.quiet.load(Ordering::Acquire) {
+            human.printer.set_quiet(true);
+            human.progress = None;
+        }
+        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(human)];
+        if self.json.load(Ordering::Acquire) {
             reporters.push(Box::new(JsonLines::new()));
         }
         *self.reporters.write().unwrap_or_else(PoisonError::into_inner) = reporters;
+    }
+
+    /// Adds a listener that gets every event from now on, after the built-in reporters.
+    pub fn add_reporter(&self, reporter: Box<dyn Reporter>) {
+        self.listeners.write().unwrap_or_else(PoisonError::into_inner).push(reporter);
     }
 
     /// Whether the run only plans (`--dry`, or `--json` without `-y`).
@@ -444,9 +472,12 @@ impl Events {
             .collect();
         Self {
             reporters: RwLock::new(reporters),
+            listeners: RwLock::new(Vec::new()),
             width: 0,
             verbosity: 0,
             dry: AtomicBool::new(false),
+            json: AtomicBool::new(false),
+            quiet: AtomicBool::new(false),
             started: Instant::now(),
             commands: Mutex::new(HashMap::new()),
             hosts: Mutex::new(summaries),
@@ -497,6 +528,9 @@ impl Events {
         }
         for reporter in self.reporters.read().unwrap_or_else(PoisonError::into_inner).iter() {
             reporter.report(&event);
+        }
+        for listener in self.listeners.read().unwrap_or_else(PoisonError::into_inner).iter() {
+            listener.report(&event);
         }
     }
 
@@ -633,6 +667,23 @@ mod tests {
         assert_eq!(result["commands"], serde_json::json!(["sh -c true"]));
         let summary = &events.host_summaries()[0];
         assert_eq!((summary.operations, summary.changed), (1, 1));
+    }
+
+    #[test]
+    fn added_listeners_hear_every_event_whatever_the_output_settings() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let events = Events::new(&["web".to_owned()], 0);
+        events.add_reporter(Box::new(Collect(Arc::clone(&seen))));
+        events.set_quiet(true);
+        events.configure(false, false);
+        events.emit(Event::HostConnect {
+            host: "web".into(),
+            ok: true,
+            error: None,
+        });
+        let lines = lock(&seen).clone();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains(r#""event":"host_connect""#), "{}", lines[0]);
     }
 
     #[test]

@@ -289,7 +289,12 @@ impl RideAlong {
         let known: Option<Vec<(FactKey, &'static FactDef)>> = keys.iter().map(|key| oxinfra_facts::find(&key.name).map(|fact| (key.clone(), fact))).collect();
         // A fact whose command depends on other facts is read when it is needed: what it
         // depends on may be what the operation changes.
-        let known = known.map(|known| known.into_iter().filter(|(_, fact)| !oxinfra_facts::reads_other_facts(fact)).collect::<Vec<_>>());
+        let known = known.map(|known| {
+            known
+                .into_iter()
+                .filter(|(_, fact)| !oxinfra_facts::reads_other_facts(fact))
+                .collect::<Vec<_>>()
+        });
         known.filter(|known| !known.is_empty()).map(|known| Self { known })
     }
 
@@ -366,6 +371,11 @@ pub async fn fetch(connector: &dyn Connector, keys: &[FactKey], arguments: &Conn
         .lines
         .iter()
         .any(|line| line.stream == oxinfra_core::Stream::Stdout && line.text.starts_with(MARKER));
+    if output.lines.is_empty() && output.exit_code == Some(0) {
+        // A host that runs nothing and says nothing (`@fake`): each fact's command
+        // "succeeded" without output, which gives the fact's default, as in pyinfra.
+        return Ok(known.into_iter().map(|(key, fact)| (key, (fact.default)())).collect());
+    }
     if !started && output.exit_code != Some(0) {
         let stderr = output.stderr_lines();
         if stderr
@@ -413,6 +423,21 @@ mod tests {
         let fact = oxinfra_facts::find("server.Port").ok_or_else(|| FactFetchError::Unknown("server.Port".to_owned()))?;
         assert_eq!(ready, [port]);
         assert_eq!(fact_command(fact, &ready[0]).raw_value(), "ss -lptn | grep ':80 ' || true");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_silent_host_gives_every_fact_its_default() -> Result<(), FactFetchError> {
+        let key = |name: &str, arguments: &[(&str, Value)]| oxinfra_facts::registry::key(name, arguments);
+        let keys = [key("files.File", &[("path", Value::from("/x"))]), key("server.Users", &[])];
+        let values = fetch(&oxinfra_connectors::fake::FakeConnector, &keys, &ConnectorArguments::default()).await?;
+        let defaults: Vec<Value> = keys
+            .iter()
+            .filter_map(|key| oxinfra_facts::find(&key.name))
+            .map(|fact| (fact.default)())
+            .collect();
+        assert_eq!(values.into_iter().map(|(_, value)| value).collect::<Vec<_>>(), defaults);
+        assert_eq!(defaults[0], Value::Null);
         Ok(())
     }
 

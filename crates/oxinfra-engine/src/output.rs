@@ -6,11 +6,15 @@
 //! total, elapsed time) stays below the output while an operation runs; it is never
 //! drawn when stderr or stdout is not a terminal, or with `PYINFRA_PROGRESS=off`.
 //!
+//! A quiet printer (embedding programs, see [`Printer::set_quiet`]) shows only warnings
+//! and errors, as pyinfra's API shows only what its logger reports at those levels.
+//!
 //! Every line written here first has the run's known secrets ([`crate::secrets`])
 //! replaced by `*MASKED*`: whatever path a password takes into a message, it does not
 //! reach the screen or a log.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,6 +56,7 @@ impl Tone {
 pub struct Printer {
     colour: bool,
     host_width: usize,
+    quiet: AtomicBool,
 }
 
 static STATE: Mutex<PrinterState> = Mutex::new(PrinterState {
@@ -69,7 +74,21 @@ impl Printer {
     /// A printer for hosts whose longest name is `host_width` characters.
     pub fn new(host_width: usize) -> Self {
         let colour = console::Term::stderr().features().colors_supported() && std::env::var_os("NO_COLOR").is_none();
-        Self { colour, host_width }
+        Self {
+            colour,
+            host_width,
+            quiet: AtomicBool::new(false),
+        }
+    }
+
+    /// Quiet: from now on only warnings and errors ([`Tone::Warning`], [`Tone::Bad`])
+    /// are written; headers, tables, diffs and progress lines are not.
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet.store(quiet, Ordering::Relaxed);
+    }
+
+    fn shows(&self, tone: Tone) -> bool {
+        !self.quiet.load(Ordering::Relaxed) || matches!(tone, Tone::Warning | Tone::Bad)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'static, PrinterState> {
@@ -94,6 +113,9 @@ impl Printer {
 
     /// A `--> text` header, with a blank line before it unless the last line was one.
     pub fn header(&self, text: &str) {
+        if !self.shows(Tone::Plain) {
+            return;
+        }
         let mut state = self.lock();
         if state.started && !state.last_was_header {
             self.write("");
@@ -106,6 +128,9 @@ impl Printer {
 
     /// A `--> Starting operation: NAME ARGS` header.
     pub fn operation_header(&self, prefix: &str, name: &str, arguments: &str) {
+        if !self.shows(Tone::Plain) {
+            return;
+        }
         let mut state = self.lock();
         if state.started && !state.last_was_header {
             self.write("");
@@ -124,6 +149,9 @@ impl Printer {
 
     /// An indented, coloured line.
     pub fn line_toned(&self, text: &str, tone: Tone) {
+        if !self.shows(tone) {
+            return;
+        }
         let mut state = self.lock();
         state.started = true;
         state.last_was_header = false;
@@ -139,6 +167,9 @@ impl Printer {
 
     /// An indented `[host] text` line.
     pub fn host_line(&self, host: &str, text: &str, tone: Tone) {
+        if !self.shows(tone) {
+            return;
+        }
         let prefix = self.host_prefix(host);
         let mut state = self.lock();
         state.started = true;
@@ -159,6 +190,9 @@ impl Printer {
     pub fn host_echo(&self, host: &str, text: &str, is_stderr: bool) {
         let prefix = self.host_prefix(host);
         let tone = if is_stderr { Tone::Bad } else { Tone::Plain };
+        if !self.shows(tone) {
+            return;
+        }
         let mut state = self.lock();
         state.started = true;
         state.last_was_header = false;

@@ -1,8 +1,11 @@
 //! `oxinfra._core`: the Python extension, and the only crate that uses `PyO3`. It
 //! converts arguments (plain data crosses as JSON text), calls the engine with the GIL
-//! released, and maps engine errors to Python exceptions. No domain logic lives here.
+//! released, and maps engine errors to Python exceptions. What the engine hands back
+//! (results, command output, error messages, events) has the run's secrets masked.
+//! No domain logic lives here.
 #![expect(clippy::needless_pass_by_value, reason = "PyO3 extracts Python arguments into owned values")]
 
+mod reporter;
 mod vault;
 
 use std::path::PathBuf;
@@ -50,6 +53,18 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> PyResult
 
 fn to_json(value: &impl serde::Serialize) -> PyResult<String> {
     serde_json::to_string(value).map_err(|error| PyValueError::new_err(error.to_string()))
+}
+
+/// JSON text of something the engine produced, with the run's secrets masked.
+fn to_redacted_json(value: &impl serde::Serialize) -> PyResult<String> {
+    let mut value = serde_json::to_value(value).map_err(|error| PyValueError::new_err(error.to_string()))?;
+    oxinfra_engine::secrets::redact_json(&mut value);
+    Ok(value.to_string())
+}
+
+/// An engine message with the run's secrets masked.
+fn redacted(message: &impl ToString) -> String {
+    oxinfra_engine::secrets::redact(&message.to_string()).into_owned()
 }
 
 /// Parses the command line; returns `(None, options_json, False)` or, for help, version
@@ -206,8 +221,8 @@ struct PyEngine {
 
 fn engine_error(error: &oxinfra_engine::RunError) -> PyErr {
     match error {
-        oxinfra_engine::RunError::Nested(_) => NestedOperationError::new_err(error.to_string()),
-        _ => EngineError::new_err(error.to_string()),
+        oxinfra_engine::RunError::Nested(_) => NestedOperationError::new_err(redacted(error)),
+        _ => EngineError::new_err(redacted(error)),
     }
 }
 
@@ -317,7 +332,7 @@ impl PyEngine {
     fn register(&self, call: &str) -> PyResult<bool> {
         self.engine
             .register(operation_call(call)?)
-            .map_err(|error| EngineError::new_err(error.to_string()))
+            .map_err(|error| EngineError::new_err(redacted(&error)))
     }
 
     /// Reads a fact on a host; returns the value as JSON. Raises `ValueError` naming
@@ -326,13 +341,26 @@ impl PyEngine {
         let fact = oxinfra_facts::find(name).ok_or_else(|| PyValueError::new_err(format!("no fact named `{name}`")))?;
         let positional: Vec<Value> = from_json("fact arguments", positional)?;
         let keyword: Map<String, Value> = from_json("fact arguments", keyword)?;
-        let bound = oxinfra_facts::bind_arguments(fact, &positional, &keyword).map_err(|error| PyValueError::new_err(error.to_string()))?;
+        let bound = oxinfra_facts::bind_arguments(fact, &positional, &keyword).map_err(|error| PyValueError::new_err(redacted(&error)))?;
         let arguments: ConnectorArguments = from_json("global arguments", arguments)?;
         let key = FactKey::new(name, &bound);
         let engine = Arc::clone(&self.engine);
         let runtime = runtime()?;
         let value = py.detach(|| runtime.block_on(async { engine.get_fact(host, &key, &arguments).await }));
-        to_json(&value.map_err(|error| PyRuntimeError::new_err(error.to_string()))?)
+        to_json(&value.map_err(|error| PyRuntimeError::new_err(redacted(&error)))?)
+    }
+
+    /// A fact's default value (what it is when it cannot be read) as JSON.
+    #[staticmethod]
+    fn fact_default(name: &str) -> PyResult<String> {
+        let fact = oxinfra_facts::find(name).ok_or_else(|| PyValueError::new_err(format!("no fact named `{name}`")))?;
+        to_json(&(fact.default)())
+    }
+
+    /// Fails a host (it leaves the run); raises `EngineError` when no host is left or
+    /// more than `FAIL_PERCENT` failed.
+    fn fail_host(&self, host: usize) -> PyResult<()> {
+        self.engine.fail_hosts(&[host]).map_err(|error| engine_error(&error))
     }
 
     /// Plans a built-in operation on a host against live facts; returns
@@ -345,9 +373,10 @@ impl PyEngine {
         let result = py.detach(|| runtime.block_on(async { engine.plan(host, planner, &arguments, &global_arguments).await }));
         let value = match result {
             Ok(planned) => serde_json::json!({"commands": planned.commands, "noop": planned.noop_reason}),
-            Err(oxinfra_engine::engine::PlanError::Operation(error)) => serde_json::json!({"error": error.class_name(), "message": error.to_string()}),
-            Err(error) => serde_json::json!({"error": "OperationError", "message": error.to_string()}),
+            Err(oxinfra_engine::engine::PlanError::Operation(error)) => serde_json::json!({"error": error.class_name(), "message": redacted(&error)}),
+            Err(error) => serde_json::json!({"error": "OperationError", "message": redacted(&error)}),
         };
+        // The commands are run as they are: the secrets in them must reach the host.
         to_json(&value)
     }
 
@@ -367,7 +396,7 @@ impl PyEngine {
             }),
             Err(error) => serde_json::json!({"success": false, "stdout": [], "stderr": [error.to_string()]}),
         };
-        to_json(&value)
+        to_redacted_json(&value)
     }
 
     /// Plans every built-in operation before the run (change detection).
@@ -406,12 +435,12 @@ impl PyEngine {
         let engine = Arc::clone(&self.engine);
         let runtime = runtime()?;
         let result = py.detach(|| runtime.block_on(engine.run_nested(call))).map_err(|error| engine_error(&error))?;
-        to_json(&result)
+        to_redacted_json(&result)
     }
 
     /// An operation's result on a host as JSON, or `None` before it ran.
     fn result(&self, host: usize, hash: &str) -> PyResult<Option<String>> {
-        self.engine.result(host, hash).map(|result| to_json(&result)).transpose()
+        self.engine.result(host, hash).map(|result| to_redacted_json(&result)).transpose()
     }
 
     /// Prints the detected-changes table.
@@ -426,7 +455,20 @@ impl PyEngine {
 
     /// pyinfra's `--json` document.
     fn json_report(&self, executed: bool) -> PyResult<String> {
-        to_json(&self.engine.json_report(executed))
+        to_redacted_json(&self.engine.json_report(executed))
+    }
+
+    /// Calls `callback(event_json)` with every event of the run from now on, as it
+    /// happens (in the engine's threads, the GIL taken); secrets are masked.
+    fn add_listener(&self, callback: Py<PyAny>) {
+        self.engine.events.add_reporter(Box::new(reporter::PythonReporter::new(callback)));
+    }
+
+    /// Quiet: the human output on stderr shows only warnings and errors (embedding
+    /// programs); not quiet: everything the `oxinfra` command shows.
+    fn set_quiet(&self, quiet: bool) {
+        self.engine.events.set_quiet(quiet);
+        self.engine.printer.set_quiet(quiet);
     }
 
     /// Sets how the run reports: `dry` lists what would run (`--dry`), `json` adds the

@@ -1,13 +1,15 @@
 """Connecting and disconnecting every host of a run, as pyinfra's `pyinfra.api.connect`.
-The engine opens the connections concurrently; this module turns its outcome into the
-state's activated hosts, the connect callbacks and pyinfra's exceptions."""
+The engine opens the connections concurrently, reporting each host as it connects or
+fails (the state's `host_connect` and `host_connect_error` callbacks, see
+`oxinfra.api.callbacks`); this module turns the outcome into the state's activated
+hosts and pyinfra's exceptions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from oxinfra import _core
-from oxinfra.api.exceptions import ConnectError, PyinfraError
+from oxinfra.api.exceptions import PyinfraError
 
 
 def connect_all(state: Any) -> None:
@@ -21,15 +23,12 @@ def connect_all(state: Any) -> None:
         state.engine.connect_all()
     except _core.EngineError as error:
         stopped = error
+    if state.dispatcher is not None:
+        state.dispatcher.raise_error()
     active = set(state.engine.active_hosts())
-    failed = set(state.engine.failed_hosts())
     for host in hosts:
         if host.index in active:
             state.activate_host(host)
-            state.trigger_callbacks("host_connect", host)
-        elif host.index in failed:
-            # The engine printed the reason on the host's line.
-            state.trigger_callbacks("host_connect_error", host, ConnectError(f"Could not connect to {host.name}"))
     if stopped is not None:
         raise PyinfraError(str(stopped)) from stopped
 

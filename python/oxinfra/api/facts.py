@@ -1,5 +1,7 @@
 """Facts: `FactBase` and `ShortFactBase` for facts written in Python, the classes of
-the built-in facts (read by the engine, batched and cached), and `get_fact`."""
+the built-in facts (read by the engine, batched and cached), and `get_fact`. In an
+embedding program a fact that cannot be read fails its host and gives the fact's
+default, as pyinfra's API does; inside an `oxinfra` command run it raises."""
 
 from __future__ import annotations
 
@@ -87,9 +89,10 @@ def _global_arguments(host: Any, state: Any, overrides: dict[str, Any]) -> dict[
     return connector_data(pop_global_arguments(dict(overrides), host, config, host.context_arguments()), config, state.register_callable)
 
 
-def read_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> Any:
+def read_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, apply_failed_hosts: bool = True) -> Any:
     """Reads `fact` on `host` in the current run (or the run the host belongs to):
-    built-in facts through the engine's cache, Python facts by running their command."""
+    built-in facts through the engine's cache, Python facts by running their command.
+    `apply_failed_hosts=False` keeps the host in the run when the fact cannot be read."""
     from oxinfra.api.state import current_state
 
     state = context.current("state") or getattr(host, "state", None) or current_state()
@@ -98,19 +101,47 @@ def read_fact(host: Any, fact: Any, args: tuple[Any, ...] = (), kwargs: dict[str
     global_arguments = _global_arguments(host, state, overrides)
     if isinstance(fact, type) and issubclass(fact, ShortFactBase):
         short = fact()
-        return short.process_data(read_fact(host, fact.fact, args, {**kwargs, **overrides}))
+        return short.process_data(read_fact(host, fact.fact, args, {**kwargs, **overrides}, apply_failed_hosts))
     if not (isinstance(fact, type) and issubclass(fact, FactBase)):
         raise FactError(f"{fact!r} is not a fact class")
     if fact._builtin:
         from oxinfra.api.util import to_plain
 
-        text = state.engine.get_fact(host.index, fact.name, json.dumps(to_plain(list(args))), json.dumps(to_plain(kwargs)), json.dumps(global_arguments))
-        return json.loads(text)
-    return _python_fact(host, state, fact, args, kwargs, global_arguments)
+        try:
+            text = state.engine.get_fact(host.index, fact.name, json.dumps(to_plain(list(args))), json.dumps(to_plain(kwargs)), json.dumps(global_arguments))
+        except RuntimeError as error:
+            if state.is_cli:
+                raise
+            failure = str(error)
+        else:
+            return json.loads(text)
+        _unreadable(state, host, failure, global_arguments, apply_failed_hosts)
+        return json.loads(state.engine.fact_default(fact.name))
+    return _python_fact(host, state, fact, args, kwargs, global_arguments, apply_failed_hosts)
+
+
+def _unreadable(state: Any, host: Any, message: str, global_arguments: dict[str, Any], apply_failed_hosts: bool) -> None:
+    """What pyinfra's API does with a fact it cannot read: says so on the host's line
+    and, unless errors are ignored, fails the host (`PyinfraError` when none is left)."""
+    from oxinfra.api.exceptions import PyinfraError
+
+    ignored = bool(global_arguments.get("_ignore_errors"))
+    state.engine.host_line(host.index, f"Error: {message}", "warning" if ignored else "bad")
+    if apply_failed_hosts and not ignored:
+        try:
+            state.engine.fail_host(host.index)
+        except _core.EngineError as error:
+            raise PyinfraError(str(error)) from error
 
 
 def _python_fact(
-    host: Any, state: Any, fact_class: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any], global_arguments: dict[str, Any]
+    host: Any,
+    state: Any,
+    fact_class: type[FactBase[Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    global_arguments: dict[str, Any],
+    apply_failed_hosts: bool = True,
 ) -> Any:
     fact = fact_class()
     reason = fact.check_preconditions(state, host)
@@ -127,7 +158,9 @@ def _python_fact(
     arguments = dict(global_arguments)
     if fact.shell_executable:
         arguments["_shell_executable"] = fact.shell_executable
-    success, output = _run_fact_command(state, host, command, arguments)
+    success, output, errors = _run_fact_command(state, host, command, arguments)
+    if not success and not state.is_cli and not _is_unknown_user(errors):
+        _unreadable(state, host, f"could not load fact: {fact_class.name}", global_arguments, apply_failed_hosts)
     if output == ["##PYINFRA_NOCMD##"] or not success or not output:
         return fact.default()
     try:
@@ -136,16 +169,24 @@ def _python_fact(
         raise FactProcessError(f"could not process fact {fact_class.name}: {error}") from error
 
 
-def _run_fact_command(state: Any, host: Any, command: StringCommand, arguments: dict[str, Any]) -> tuple[bool, list[str]]:
+def _run_fact_command(state: Any, host: Any, command: StringCommand, arguments: dict[str, Any]) -> tuple[bool, list[str], list[str]]:
     planned = json.loads(state.engine.run_command(host.index, json.dumps(command.to_data()["command"]), json.dumps(arguments)))
-    return bool(planned["success"]), list(planned["stdout"])
+    return bool(planned["success"]), list(planned["stdout"]), list(planned["stderr"])
+
+
+def _is_unknown_user(stderr: list[str]) -> bool:
+    """Whether a failed fact says its `_sudo_user`/`_su_user` does not exist (yet): pyinfra
+    gives the default then, without failing the host."""
+    first = stderr[0] if stderr else ""
+    return first.startswith(("sudo: unknown user", "su: unknown login")) or (first.startswith("su: user ") and first.endswith("does not exist"))
 
 
 def get_fact(state: Any, host: Any, cls: Any, args: Any = None, kwargs: Any = None, ensure_hosts: Any = None, apply_failed_hosts: bool = True) -> Any:
-    """Reads a fact on one host, as pyinfra's API (`ensure_hosts` and
-    `apply_failed_hosts` are accepted for compatibility and have no effect)."""
+    """Reads a fact on one host, as pyinfra's API. A fact that cannot be read gives its
+    default and fails the host, unless `apply_failed_hosts` is false or the fact's
+    `_ignore_errors` is set (`ensure_hosts` is accepted for compatibility and ignored)."""
     with context.use(host=host, state=state, inventory=state.inventory, config=state.config):
-        return read_fact(host, cls, tuple(args or ()), dict(kwargs or {}))
+        return read_fact(host, cls, tuple(args or ()), dict(kwargs or {}), apply_failed_hosts)
 
 
 def get_facts(state: Any, cls: Any, args: Any = None, kwargs: Any = None) -> dict[Any, Any]:

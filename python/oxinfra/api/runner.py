@@ -38,10 +38,11 @@ def run_blocking(
     serial: bool = False,
     no_wait: bool = False,
     check_for_changes: bool = False,
+    human_output: bool = False,
 ) -> State:
     """What `run` does, in the calling thread."""
     functions = [] if deploy is None else [deploy] if callable(deploy) else list(deploy)
-    state = State(load_inventory(inventory), config, check_for_changes=check_for_changes)
+    state = State(load_inventory(inventory), config, check_for_changes=check_for_changes, human_output=human_output)
     for handler in callbacks:
         state.add_callback_handler(handler)
     try:
@@ -63,6 +64,7 @@ async def run(
     serial: bool = False,
     no_wait: bool = False,
     check_for_changes: bool = False,
+    human_output: bool = False,
 ) -> State:
     """Runs a deploy on an inventory without blocking the event loop; returns the
     finished `State` (results per host and operation).
@@ -71,9 +73,10 @@ async def run(
     `web1,web2`, `inventory.py`) or a list of host names. `deploy` is a function, or a
     list of functions, called once per connected host to prepare its operations (a
     `@deploy`, or `functools.partial(files.file, path="/x")` for a single operation).
-    Callback handlers are called in the worker thread. Raises `PyinfraError` when no
-    host is left; the hosts are disconnected in every case. Cancelling the awaiting task
-    does not stop a run that has started."""
+    Callback handlers are called as things happen, in the engine's threads. Only
+    warnings and errors reach stderr unless `human_output=True`. Raises `PyinfraError`
+    when no host is left; the hosts are disconnected in every case. Cancelling the
+    awaiting task does not stop a run that has started."""
     return await asyncio.to_thread(
         run_blocking,
         inventory,
@@ -83,4 +86,5 @@ async def run(
         serial=serial,
         no_wait=no_wait,
         check_for_changes=check_for_changes,
+        human_output=human_output,
     )

@@ -1,8 +1,9 @@
 """The Python side of a run: the engine handle, the hosts, and the objects the engine
 calls back by id (`_if` conditions, `python.call` functions, operation generators,
 `_retry_until`). Implements the hooks the engine calls during execute, and pyinfra's
-`State` surface for embedding programs: stages, callback handlers, the active and failed
-hosts, the operation order and meta, and per-host results."""
+`State` surface for embedding programs: stages, callback handlers (called as the
+engine's events arrive, see `oxinfra.api.callbacks`), the active and failed hosts, the
+operation order and meta, and per-host results."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from oxinfra import _core, context
+from oxinfra.api.callbacks import Dispatcher
 from oxinfra.api.command import command_data
 from oxinfra.api.config import Config
 
 
 class BaseStateCallback:
     """Subclass and pass to `State.add_callback_handler`; every method receives the state
-    first. Connect and operation callbacks fire in pyinfra's order once the engine
-    finishes the step (`connect_all`, `run_ops`, `disconnect_all`), not while it runs."""
+    first. Callbacks are called as things happen, from the engine's threads (one at a
+    time), with pyinfra's arguments and in pyinfra's order for each host."""
 
     @staticmethod
     def host_before_connect(state: State, host: Any) -> None:
@@ -117,8 +119,10 @@ class StateHostResults:
 
 
 class State:
-    """One run: its inventory, config and engine. `State(inventory, config)` as in pyinfra;
-    `settings` are the CLI's output settings (verbosity, printing command output, debug)."""
+    """One run: its inventory, config and engine. `State(inventory, config)` as in pyinfra.
+    Quiet by default, as pyinfra's API: only warnings and errors reach stderr;
+    `human_output=True` prints what the `oxinfra` command prints. `settings` are the
+    CLI's output settings (verbosity, printing command output, debug)."""
 
     initialised = False
     current_stage = StateStage.Setup
@@ -130,9 +134,12 @@ class State:
         check_for_changes: bool = True,
         initial_limit: list[Any] | None = None,
         *,
+        human_output: bool = False,
         settings: dict[str, Any] | None = None,
     ) -> None:
         self.check_for_changes = check_for_changes
+        self._human_output = human_output or settings is not None
+        self._dispatcher: Dispatcher | None = None
         self.cwd = os.getcwd()
         self.is_executing = False
         self.is_cli = False
@@ -175,11 +182,13 @@ class State:
         }
         self.engine = _core.Engine(json.dumps(engine_settings), [(host.name, host.connector_data_json()) for host in inventory])
         self.engine.set_hooks(self)
+        self.engine.set_quiet(not self._human_output)
         self.ops = {host: {} for host in inventory}
         inventory.state = self
         for host in inventory:
             host.state = self
         self.initialised = True
+        self._listen()
 
     def set_stage(self, stage: StateStage) -> None:
         if stage < self.current_stage:
@@ -196,6 +205,31 @@ class State:
         if not isinstance(handler, BaseStateCallback):
             raise TypeError(f"{handler} is not a valid callback handler (use `BaseStateCallback`)")
         self.callback_handlers.append(handler)
+        self._listen()
+
+    def _listen(self) -> None:
+        """Has the engine report its events once there is someone to call back."""
+        if self._dispatcher is None and self.callback_handlers and self.initialised:
+            self._dispatcher = Dispatcher(self)
+            self.engine.add_listener(self._dispatcher)
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        """What turns the engine's events into callbacks, once a handler was added."""
+        return self._dispatcher
+
+    @property
+    def human_output(self) -> bool:
+        """Whether the engine prints the `oxinfra` command's lines on stderr (`[host]
+        Connected`, `--> Starting operation: ...`, `[host] Success`); when false (the
+        default in embedding programs) it prints only warnings and errors."""
+        return self._human_output
+
+    @human_output.setter
+    def human_output(self, value: bool) -> None:
+        self._human_output = bool(value)
+        if self.initialised:
+            self.engine.set_quiet(not self._human_output)
 
     def trigger_callbacks(self, method_name: str, *args: Any, **kwargs: Any) -> None:
         for handler in self.callback_handlers:
