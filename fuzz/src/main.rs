@@ -22,8 +22,44 @@ use serde_json::{Map, Value, json};
 
 /// Text fragments that parsers treat specially, spliced into mutated inputs.
 const TOKENS: &[&str] = &[
-    "\n", " ", "\t", "=", ":", ",", "'", "\"", "\\", "/", "-", "--", "%", "{", "}", "[", "]", "(", ")", "0", "-1", "4294967296",
-    "99999999999999999999", "null", "true", "\u{0}", "\u{fffd}", "é", "日本", "@", "#", "*", ".", "..", "~", "$", "|", ";",
+    "\n",
+    " ",
+    "\t",
+    "=",
+    ":",
+    ",",
+    "'",
+    "\"",
+    "\\",
+    "/",
+    "-",
+    "--",
+    "%",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "0",
+    "-1",
+    "4294967296",
+    "99999999999999999999",
+    "null",
+    "true",
+    "\u{0}",
+    "\u{fffd}",
+    "é",
+    "日本",
+    "@",
+    "#",
+    "*",
+    ".",
+    "..",
+    "~",
+    "$",
+    "|",
+    ";",
 ];
 
 struct Fuzzer {
@@ -169,7 +205,11 @@ fn seeds(target: &str) -> Vec<String> {
         "facts" => {
             for root in fixture_roots("facts") {
                 for path in json_files(&root) {
-                    let group = path.parent().and_then(Path::file_name).map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+                    let group = path
+                        .parent()
+                        .and_then(Path::file_name)
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     let Some(case) = read_json(&path) else { continue };
                     let output: Vec<String> = case
                         .get("output")
@@ -187,8 +227,14 @@ fn seeds(target: &str) -> Vec<String> {
             let params: std::collections::HashMap<String, Vec<String>> = oxinfra_engine::fixtures::operation_registry_params().into_iter().collect();
             for root in fixture_roots("operations") {
                 for path in json_files(&root) {
-                    let group = path.parent().and_then(Path::file_name).map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-                    let (Some(case), Some(names)) = (read_json(&path), params.get(&group)) else { continue };
+                    let group = path
+                        .parent()
+                        .and_then(Path::file_name)
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let (Some(case), Some(names)) = (read_json(&path), params.get(&group)) else {
+                        continue;
+                    };
                     let mut arguments: Map<String, Value> = case.get("kwargs").and_then(Value::as_object).cloned().unwrap_or_default();
                     for (name, value) in names.iter().zip(case.get("args").and_then(Value::as_array).into_iter().flatten()) {
                         arguments.insert(name.clone(), value.clone());

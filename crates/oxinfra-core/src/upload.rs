@@ -9,6 +9,7 @@
 //! is a [`CommandPart::Secret`](crate::command::CommandPart): shown masked, and kept off
 //! the host's process list like every secret.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::command::StringCommand;
@@ -77,7 +78,9 @@ fn printf_format(bytes: &[u8]) -> String {
             b'\\' => format.push_str("\\\\"),
             b'\'' => format.push_str("\\047"),
             b' '..=b'~' => format.push(char::from(byte)),
-            other => format.push_str(&format!("\\{other:03o}")),
+            other => {
+                let _ = write!(format, "\\{other:03o}");
+            }
         }
     }
     format

@@ -218,6 +218,7 @@ impl Human {
         }
     }
 
+    #[expect(clippy::too_many_arguments, reason = "the fields of one host-result event, from its one caller")]
     fn status_line(&self, host: &str, status: Status, commands: usize, retries: (u32, u32), continued: bool, nested: bool, error: Option<&str>, name: &str) {
         let prefix = if nested { "nested " } else { "" };
         let (retries, max_retries) = retries;

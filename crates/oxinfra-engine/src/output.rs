@@ -338,6 +338,7 @@ impl Progress {
 
     /// Shows `label` with `total` hosts to go.
     pub fn start(&self, label: &str, total: usize) {
+        static TICKER: OnceLock<()> = OnceLock::new();
         *lock_progress() = Some(ProgressLine {
             label: label.to_owned(),
             done: 0,
@@ -347,7 +348,6 @@ impl Progress {
             drawn: false,
         });
         let width = self.width;
-        static TICKER: OnceLock<()> = OnceLock::new();
         TICKER.get_or_init(|| {
             std::thread::spawn(move || {
                 loop {

@@ -13,11 +13,11 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use oxinfra_core::command::MASK;
-use oxinfra_core::{shell_quote, CommandPart, StringCommand};
+use oxinfra_core::{CommandPart, StringCommand, shell_quote};
 use serde_json::Value;
 
 /// Lines of a multi-line secret shorter than this are not masked on their own: a lone

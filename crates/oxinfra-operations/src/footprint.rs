@@ -63,24 +63,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn arguments(value: Value) -> Map<String, Value> {
+    fn arguments(value: &Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap_or_default()
     }
 
     #[test]
     fn files_operations_touch_their_path() {
-        let put = footprint("files.put", &arguments(json!({"src": "a", "dest": "/srv/app/conf/"})));
+        let put = footprint("files.put", &arguments(&json!({"src": "a", "dest": "/srv/app/conf/"})));
         assert_eq!(put, Footprint::Paths(vec!["/srv/app/conf".to_owned()]));
-        let line = footprint("files.line", &arguments(json!({"path": "/etc/hosts", "line": "x"})));
+        let line = footprint("files.line", &arguments(&json!({"path": "/etc/hosts", "line": "x"})));
         assert_eq!(line, Footprint::Paths(vec!["/etc/hosts".to_owned()]));
     }
 
     #[test]
     fn other_operations_and_unclear_paths_touch_anything() {
-        assert_eq!(footprint("server.shell", &arguments(json!({"commands": ["x"]}))), Footprint::Anything);
-        assert_eq!(footprint("files.put", &arguments(json!({"dest": "relative/file"}))), Footprint::Anything);
-        assert_eq!(footprint("files.file", &arguments(json!({"path": "/srv/../etc/passwd"}))), Footprint::Anything);
-        assert_eq!(footprint("files.file", &arguments(json!({"path": "/srv//x"}))), Footprint::Anything);
+        assert_eq!(footprint("server.shell", &arguments(&json!({"commands": ["x"]}))), Footprint::Anything);
+        assert_eq!(footprint("files.put", &arguments(&json!({"dest": "relative/file"}))), Footprint::Anything);
+        assert_eq!(footprint("files.file", &arguments(&json!({"path": "/srv/../etc/passwd"}))), Footprint::Anything);
+        assert_eq!(footprint("files.file", &arguments(&json!({"path": "/srv//x"}))), Footprint::Anything);
     }
 
     #[test]

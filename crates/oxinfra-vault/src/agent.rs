@@ -11,8 +11,8 @@
 use std::path::Path;
 
 use bech32::ToBase32;
-use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha2::{Digest, Sha256};
 

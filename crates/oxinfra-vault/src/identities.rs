@@ -254,7 +254,7 @@ fn parse_key_text(text: &str, source: &str, prompt: PassphrasePrompt<'_>) -> Res
             age::ssh::Identity::Unsupported(_) => {
                 return Err(key_error(
                     "this kind of OpenSSH key cannot decrypt age values; use ssh-ed25519 or ssh-rsa".to_owned(),
-                ))
+                ));
             }
             unencrypted @ age::ssh::Identity::Unencrypted(_) => unencrypted,
         };

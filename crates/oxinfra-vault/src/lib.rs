@@ -21,7 +21,7 @@ use data_encoding::BASE64;
 
 pub use error::VaultError;
 pub use identities::{Identities, KeyOptions};
-pub use recipients::{find_recipients_file, generate_key, parse_recipients, read_recipients_file, Recipient};
+pub use recipients::{Recipient, find_recipients_file, generate_key, parse_recipients, read_recipients_file};
 
 /// What every vault value starts with; `v1` is the version of this text form.
 pub const PREFIX: &str = "oxinfra-vault:v1:";

@@ -844,7 +844,11 @@ fn plan_put(args: &PutArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     };
     let mut dest = args.dest.clone();
     let parent = posix_dirname(&dest).to_owned();
-    let mut likely = vec![("files.File", dest.as_str()), ("files.Directory", dest.as_str()), (CHECKSUM_FACTS[0], dest.as_str())];
+    let mut likely = vec![
+        ("files.File", dest.as_str()),
+        ("files.Directory", dest.as_str()),
+        (CHECKSUM_FACTS[0], dest.as_str()),
+    ];
     if args.create_remote_dir && !parent.is_empty() {
         likely.push(("files.Directory", parent.as_str()));
     }
