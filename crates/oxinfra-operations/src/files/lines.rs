@@ -444,7 +444,9 @@ fn record_line_diff(plan: &mut Plan<'_>, path: &str, before: &[String], after: &
 /// `files.line`: ensures a line is in a file (appending or rewriting it) or is not.
 pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     let pattern = whole_line_pattern(&args.line, args.escape_regex_characters);
-    let present_lines = find_in_file(plan, &args.path, &pattern, args.interpolate_variables, args.extended_regex)?.unwrap_or_default();
+    let found = find_in_file(plan, &args.path, &pattern, args.interpolate_variables, args.extended_regex)?;
+    let file_exists = found.is_some();
+    let present_lines = found.unwrap_or_default();
     let replace = args.replace.as_deref().filter(|replace| !replace.is_empty());
     // The text written when appending: the replacement, or the pattern taken literally
     // (its anchors only mean something while matching, unless it was escaped).
@@ -464,7 +466,7 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     };
     if present_lines.is_empty() {
         if args.present {
-            append_missing_line(args, replace, text, plan)?;
+            append_missing_line(args, replace, text, file_exists, plan)?;
         }
     } else if !args.present {
         record_line_diff(plan, &args.path, &present_lines, &[]);
@@ -483,7 +485,7 @@ pub fn line(args: &LineArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
 
 /// Appends `text` when no line matches, unless the replacement line is already there
 /// in full.
-fn append_missing_line(args: &LineArgs, replace: Option<&str>, text: &str, plan: &mut Plan<'_>) -> Result<(), OperationError> {
+fn append_missing_line(args: &LineArgs, replace: Option<&str>, text: &str, file_exists: bool, plan: &mut Plan<'_>) -> Result<(), OperationError> {
     if let Some(replace) = replace {
         let replaced = find_in_file(plan, &args.path, &anchored(replace), args.interpolate_variables, args.extended_regex)?;
         if replaced.is_some_and(|lines| !lines.is_empty()) {
@@ -491,6 +493,8 @@ fn append_missing_line(args: &LineArgs, replace: Option<&str>, text: &str, plan:
             return Ok(());
         }
     }
+    // Shown as pyinfra shows line edits: the line added, not the whole file.
+    plan.record_diff(&args.path, file_exists.then(String::new), joined(&[text.to_owned()]));
     let command = append_command(args, text, &plan.timestamp);
     plan.push(command);
     Ok(())
