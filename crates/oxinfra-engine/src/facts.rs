@@ -34,13 +34,19 @@ pub struct FactCache {
 impl FactCache {
     /// Forgets what an operation with `footprint` may have changed: for a few paths, the
     /// `files` facts about those paths, what lies below them and the folders above them;
-    /// otherwise everything.
+    /// for the account files, all but the facts they cannot change; otherwise everything.
     pub fn invalidate(&mut self, footprint: &Footprint) {
         match footprint {
             Footprint::Paths(paths) => self.values.retain(|(_, key), _| {
                 let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
                 let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
                 path.is_some_and(|path| !paths.iter().any(|touched| footprint::overlaps(&path, touched)))
+            }),
+            Footprint::Accounts => self.values.retain(|(_, key), _| {
+                let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
+                let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
+                let untouched_file = path.is_some_and(|path| !footprint::ACCOUNT_FILES.iter().any(|file| footprint::overlaps(&path, file)));
+                untouched_file || footprint::UNTOUCHED_BY_ACCOUNTS.contains(&key.name.as_str())
             }),
             Footprint::Anything => self.values.clear(),
         }

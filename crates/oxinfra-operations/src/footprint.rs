@@ -1,10 +1,10 @@
 //! What a built-in operation can change on a host when it runs, so that the engine keeps
 //! the facts it cannot have changed instead of reading them all again.
 //!
-//! Only operations whose effect is confined to the paths named in their arguments have a
-//! footprint narrower than [`Footprint::Anything`]: the `files` operations that write one
-//! path (and, with `create_remote_dir`, the folders above it). Everything else (packages,
-//! users, services, shell commands) may change anything.
+//! Only two kinds of operation have a footprint narrower than [`Footprint::Anything`]:
+//! the `files` operations that write one path (and, with `create_remote_dir`, the folders
+//! above it), and `server.group`, which edits the account files. Everything else
+//! (packages, users, services, shell commands) may change anything.
 
 use serde_json::{Map, Value};
 
@@ -13,6 +13,9 @@ use serde_json::{Map, Value};
 pub enum Footprint {
     /// These absolute paths, what lies below them and the folders above them.
     Paths(Vec<String>),
+    /// The account files ([`ACCOUNT_FILES`]): what is read from them changes, and none
+    /// of the facts in [`UNTOUCHED_BY_ACCOUNTS`] do.
+    Accounts,
     /// Anything at all.
     Anything,
 }
@@ -30,8 +33,25 @@ const PATH_ARGUMENT: &[(&str, &str)] = &[
     ("files.block", "path"),
 ];
 
+/// The files `groupadd`, `groupmod` and `groupdel` edit.
+pub const ACCOUNT_FILES: [&str; 4] = ["/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow"];
+
+/// Facts that editing the account files leaves as they were (besides `files` facts about
+/// other paths): what is installed and the system itself.
+pub const UNTOUCHED_BY_ACCOUNTS: [&str; 6] = [
+    "server.Which",
+    "server.Os",
+    "server.Kernel",
+    "server.Arch",
+    "deb.DebPackages",
+    "server.LinuxDistribution",
+];
+
 /// The footprint of the operation `planner` called with `arguments`.
 pub fn footprint(planner: &str, arguments: &Map<String, Value>) -> Footprint {
+    if planner == "server.group" {
+        return Footprint::Accounts;
+    }
     let path = PATH_ARGUMENT
         .iter()
         .find(|(name, _)| *name == planner)
@@ -81,6 +101,11 @@ mod tests {
         assert_eq!(footprint("files.put", &arguments(&json!({"dest": "relative/file"}))), Footprint::Anything);
         assert_eq!(footprint("files.file", &arguments(&json!({"path": "/srv/../etc/passwd"}))), Footprint::Anything);
         assert_eq!(footprint("files.file", &arguments(&json!({"path": "/srv//x"}))), Footprint::Anything);
+    }
+
+    #[test]
+    fn groups_touch_the_account_files() {
+        assert_eq!(footprint("server.group", &arguments(&json!({"group": "staff"}))), Footprint::Accounts);
     }
 
     #[test]

@@ -431,6 +431,9 @@ pub fn user(args: &UserArgs, plan: &mut Plan<'_>) -> Result<(), OperationError> 
     for fact in ["server.Users", "server.Groups", "server.Os"] {
         plan.hint(fact, &[]);
     }
+    if args.present {
+        plan.hint("server.Which", &[("command", json!("useradd"))]);
+    }
     if let Some(home) = given(args.home.as_deref()).filter(|_| args.ensure_home) {
         plan.hint_paths(&[("files.Directory", home)]);
     }
