@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import io
 import os
 from pathlib import Path, PurePath
@@ -88,6 +89,22 @@ def _template_line_number(error: BaseException) -> int:
     return frames[-1].lineno or 1 if frames else 1
 
 
+def _environment(deploy_dir: str, jinja_env_kwargs: dict[str, Any] | None = None) -> Any:
+    """A Jinja2 environment with pyinfra's settings, and `jinja_env_kwargs` on top."""
+    import jinja2
+
+    options: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True, "loader": jinja2.FileSystemLoader(deploy_dir)}
+    options.update(jinja_env_kwargs or {})
+    return jinja2.Environment(**options)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(deploy_dir: str, text: str) -> Any:
+    """A template compiled once for every host that renders it (compiling takes longer
+    than rendering)."""
+    return _environment(deploy_dir).from_string(text)
+
+
 def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, Any] | None = None) -> str:
     """Renders a Jinja2 template file (or open file) with pyinfra's settings:
     `StrictUndefined`, `keep_trailing_newline`, templates loadable from the deploy folder,
@@ -98,9 +115,6 @@ def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, 
     from oxinfra.api.exceptions import OperationError
 
     deploy_dir = getattr(context.current("state"), "cwd", None) or os.getcwd()
-    options: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True, "loader": jinja2.FileSystemLoader(deploy_dir)}
-    options.update(jinja_env_kwargs or {})
-    environment = jinja2.Environment(**options)
     path = None
     if hasattr(src, "read"):
         text = src.read()
@@ -118,7 +132,9 @@ def render_template(src: Any, data: dict[str, Any], jinja_env_kwargs: dict[str, 
         text = text.decode()
     values = {"host": context.current("host"), "state": context.current("state"), "inventory": context.current("inventory"), **data}
     try:
-        return environment.from_string(text).render(values)
+        if jinja_env_kwargs:
+            return _environment(deploy_dir, jinja_env_kwargs).from_string(text).render(values)
+        return _compiled(deploy_dir, text).render(values)
     except (jinja2.TemplateRuntimeError, jinja2.TemplateSyntaxError, jinja2.UndefinedError) as error:
         line_number = _template_line_number(error)
         lines = local_reader.read_lines(path) if path else text.splitlines()
