@@ -533,18 +533,19 @@ mod tests {
     #[test]
     fn timeout_kills_the_marked_processes() {
         let arguments = ConnectorArguments {
-            timeout: Some(0.5),
+            // Long enough for the process to have started on a loaded machine.
+            timeout: Some(1.5),
             ..ConnectorArguments::default()
         };
         let directory = tempfile::tempdir().unwrap_or_else(|error| unreachable!("{error}"));
         let flag = directory.path().join("flag");
         // A process that leaves the line's process group: only the marker finds it.
         let command = StringCommand::raw("setsid sh -c")
-            .quoted(format!("sleep 2; touch {}", flag.display()))
+            .quoted(format!("sleep 3; touch {}", flag.display()))
             .text("& wait");
         let result = runtime().block_on(run_shell_command(&Here::default(), &command, &arguments));
         assert!(matches!(result, Err(ConnectorError::Timeout { .. })), "{result:?}");
-        std::thread::sleep(Duration::from_millis(2500));
+        std::thread::sleep(Duration::from_millis(3500));
         assert!(!flag.exists());
     }
 }
