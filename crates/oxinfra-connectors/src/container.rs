@@ -278,11 +278,13 @@ async fn askpass(target: &dyn Target) -> Result<String, ConnectorError> {
 }
 
 /// Kills what is left of a timed-out command: every process whose environment holds
-/// its marker, TERM then KILL.
+/// its marker, TERM then KILL (one `grep -z` over every process's environment where grep
+/// has it: a loop of `tr | grep` per process takes seconds on a busy machine).
 async fn kill_marked(target: &dyn Target, marker: &str) {
     let script = format!(
-        "pids=; for p in /proc/[0-9]*; do tr '\\0' '\\n' < \"$p/environ\" 2>/dev/null | grep -qx '{RUN_VARIABLE}={marker}' && pids=\"$pids ${{p#/proc/}}\"; done; \
-         [ -n \"$pids\" ] || exit 0; kill -TERM $pids 2>/dev/null; sleep 0.5; kill -KILL $pids 2>/dev/null; true"
+        "if printf 'a\\0' | grep -qz a 2>/dev/null; then pids=$(grep -lzx '{RUN_VARIABLE}={marker}' /proc/[0-9]*/environ 2>/dev/null); \
+         else pids=; for p in /proc/[0-9]*; do tr '\\0' '\\n' < \"$p/environ\" 2>/dev/null | grep -qx '{RUN_VARIABLE}={marker}' && pids=\"$pids $p\"; done; fi; \
+         pids=$(echo $pids | tr ' ' '\\n' | cut -d/ -f3); [ -n \"$pids\" ] || exit 0; kill -TERM $pids 2>/dev/null; sleep 0.5; kill -KILL $pids 2>/dev/null; true"
     );
     let line = if target.shares_processes() {
         StringCommand::raw("sh -c").quoted(script)
