@@ -69,11 +69,13 @@ pub fn install(temporary: &str, dest: &str) -> StringCommand {
 }
 
 /// `bytes` as a single-quoted `printf` format that prints exactly them: printable ASCII
-/// as itself, `%` and `\` escaped, everything else (the quote included) as `\ooo`.
+/// as itself, `%` and `\` escaped, everything else (the quote included) as `\ooo`, and
+/// a leading `-` too (`printf` would take the format for an option).
 fn printf_format(bytes: &[u8]) -> String {
     let mut format = String::with_capacity(bytes.len() + bytes.len() / 8);
-    for &byte in bytes {
+    for (index, &byte) in bytes.iter().enumerate() {
         match byte {
+            b'-' if index == 0 => format.push_str("\\055"),
             b'%' => format.push_str("%%"),
             b'\\' => format.push_str("\\\\"),
             b'\'' => format.push_str("\\047"),
@@ -112,6 +114,9 @@ mod tests {
         let dest = folder.join("target").to_string_lossy().into_owned();
         let mut content: Vec<u8> = (0..=255u8).cycle().take(3 * CHUNK + 17).collect();
         content.extend_from_slice(b"100% it's \\n not a newline\n");
+        // A chunk starting with `-` (an armored key does), where printf looks for options.
+        content.splice(0..0, b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n".iter().copied());
+        content.splice(CHUNK..CHUNK, b"-x".iter().copied());
         let output = sh(&inline_upload(&content, &dest).raw_value());
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         assert_eq!(std::fs::read(&dest).unwrap_or_default(), content);
