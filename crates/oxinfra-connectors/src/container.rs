@@ -301,32 +301,7 @@ async fn kill_marked(target: &dyn Target, marker: &str) {
 /// the umask's mode for a new file) and rename it over `dest`; on failure the
 /// temporary file goes.
 fn write_and_install(temporary: &str, dest: &str) -> StringCommand {
-    let temporary = temporary.to_owned();
-    let dest = dest.to_owned();
-    StringCommand::raw("mask=$(umask); umask 077; cat >")
-        .quoted(temporary.clone())
-        .text("|| { rm -f")
-        .quoted(temporary.clone())
-        .text("; exit 1; }; if [ -e")
-        .quoted(dest.clone())
-        .text("]; then chmod")
-        .quoted(format!("--reference={dest}"))
-        .quoted(temporary.clone())
-        .text("2>/dev/null || chmod \"$(stat -c %a")
-        .quoted(dest.clone())
-        .text(")\"")
-        .quoted(temporary.clone())
-        .text("2>/dev/null; chown")
-        .quoted(format!("--reference={dest}"))
-        .quoted(temporary.clone())
-        .text("2>/dev/null; else chmod \"$(printf %o $((0666 & ~0$mask)))\"")
-        .quoted(temporary.clone())
-        .text("; fi; mv -f")
-        .quoted(temporary.clone())
-        .quoted(dest)
-        .text("|| { rm -f")
-        .quoted(temporary)
-        .text("; exit 1; }")
+    oxinfra_core::upload::write_and_install(StringCommand::raw("cat"), temporary, dest)
 }
 
 /// The arguments of a transfer: the privilege wrapping of the command, without its

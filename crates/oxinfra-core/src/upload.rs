@@ -31,14 +31,20 @@ pub fn inline_upload(content: &[u8], dest: &str) -> StringCommand {
         script.push_str("'; ");
     }
     script.push_str(":; }");
+    write_and_install(StringCommand::new().secret(script), &temporary, dest)
+}
+
+/// Runs `writer` with its standard output into `temporary` (created readable by its
+/// owner only), then [`install`]s it over `dest`; on failure the temporary file goes.
+pub fn write_and_install(writer: StringCommand, temporary: &str, dest: &str) -> StringCommand {
     StringCommand::raw("(umask 077 &&")
-        .secret(script)
+        .nested(writer)
         .text(">")
-        .quoted(temporary.clone())
+        .quoted(temporary.to_owned())
         .text(") || { rm -f")
-        .quoted(temporary.clone())
+        .quoted(temporary.to_owned())
         .text("; exit 1; };")
-        .nested(install(&temporary, dest))
+        .nested(install(temporary, dest))
 }
 
 /// Gives `temporary` the mode and owner of `dest` (or the umask's mode when there is no
