@@ -9,7 +9,7 @@ use oxinfra_core::command::UploadSource;
 use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, StringCommand};
 use serde_json::{Map, Value};
 
-use crate::container::{self, Helpers, Invocation, Runner, Target, data_string, stderr_tail};
+use crate::container::{self, Helpers, Runner, Target, data_string};
 use crate::process::LocalRunner;
 use crate::ssh::OptionsError;
 
@@ -59,17 +59,7 @@ impl Target for ChrootConnector {
 impl Connector for ChrootConnector {
     async fn connect(&self) -> Result<(), ConnectorError> {
         // As pyinfra: the root must be enterable and have a shell.
-        let line = self.entry(false, false)?.text("sh -c true");
-        let output = LocalRunner.run(Invocation::line(line.raw_value())).await?;
-        if output.exit_code == Some(0) {
-            return Ok(());
-        }
-        let step = if output.exit_code == Some(127) && output.stderr_lines().iter().any(|line| line.contains("chroot: not found")) {
-            "`chroot` is not installed on this machine".to_owned()
-        } else {
-            format!("chroot into `{}` failed{}", self.directory, stderr_tail(&output))
-        };
-        Err(ConnectorError::Connect(format!("`{}`: {step}", self.name)))
+        container::check_entry(self, "chroot", &format!("chroot into `{}`", self.directory)).await
     }
 
     async fn run_shell_command(&self, command: &StringCommand, arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {

@@ -319,6 +319,24 @@ fn secrets(arguments: &ConnectorArguments) -> Vec<String> {
     arguments.secrets().into_iter().map(str::to_owned).collect()
 }
 
+/// Checks that `target` can be entered and has a shell (`sh -c true` through its entry
+/// command, run on this machine by `tool`); the error names the host and says whether
+/// `tool` is missing or, after `entering`, what entering printed.
+pub async fn check_entry(target: &dyn Target, tool: &str, entering: &str) -> Result<(), ConnectorError> {
+    let line = target.entry(false, false)?.text("sh -c true");
+    let output = crate::process::LocalRunner.run(Invocation::line(line.raw_value())).await?;
+    if output.exit_code == Some(0) {
+        return Ok(());
+    }
+    let not_found = format!("{tool}: not found");
+    let step = if output.exit_code == Some(127) && output.stderr_lines().iter().any(|line| line.contains(&not_found)) {
+        format!("`{tool}` is not installed on this machine")
+    } else {
+        format!("{entering} failed{}", stderr_tail(&output))
+    };
+    Err(ConnectorError::Connect(format!("`{}`: {step}", target.host())))
+}
+
 /// `: LAST STDERR LINES` of a failed step, or nothing when it printed none.
 pub fn stderr_tail(output: &CommandOutput) -> String {
     let lines: Vec<String> = output.stderr_lines().into_iter().filter(|line| !line.trim().is_empty()).collect();

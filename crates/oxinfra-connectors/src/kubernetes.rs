@@ -15,7 +15,7 @@ use oxinfra_core::command::UploadSource;
 use oxinfra_core::{CommandOutput, Connector, ConnectorArguments, ConnectorError, StringCommand};
 use serde_json::{Map, Value};
 
-use crate::container::{self, Helpers, Invocation, Runner, Target, data_string, stderr_tail};
+use crate::container::{self, Helpers, Runner, Target, data_string};
 use crate::process::LocalRunner;
 use crate::ssh::OptionsError;
 
@@ -106,17 +106,7 @@ impl Connector for KubernetesConnector {
                 self.name
             )));
         }
-        let line = self.entry(false, false)?.text("sh -c true");
-        let output = LocalRunner.run(Invocation::line(line.raw_value())).await?;
-        if output.exit_code == Some(0) {
-            return Ok(());
-        }
-        let step = if output.exit_code == Some(127) && output.stderr_lines().iter().any(|line| line.contains("kubectl: not found")) {
-            "`kubectl` is not installed on this machine".to_owned()
-        } else {
-            format!("kubectl exec into pod `{}` failed{}", self.pod, stderr_tail(&output))
-        };
-        Err(ConnectorError::Connect(format!("`{}`: {step}", self.name)))
+        container::check_entry(self, "kubectl", &format!("kubectl exec into pod `{}`", self.pod)).await
     }
 
     async fn run_shell_command(&self, command: &StringCommand, arguments: &ConnectorArguments) -> Result<CommandOutput, ConnectorError> {
