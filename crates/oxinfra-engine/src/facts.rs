@@ -37,14 +37,11 @@ impl FactCache {
     /// for the account files, all but the facts they cannot change; otherwise everything.
     pub fn invalidate(&mut self, footprint: &Footprint) {
         match footprint {
-            Footprint::Paths(paths) => self.values.retain(|(_, key), _| {
-                let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
-                let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
-                path.is_some_and(|path| !paths.iter().any(|touched| footprint::overlaps(&path, touched)))
-            }),
+            Footprint::Paths(paths) => self
+                .values
+                .retain(|(_, key), _| files_path(key).is_some_and(|path| !paths.iter().any(|touched| footprint::overlaps(&path, touched)))),
             Footprint::Accounts => self.values.retain(|(_, key), _| {
-                let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
-                let path = path.and_then(Value::as_str).and_then(footprint::plain_absolute);
+                let path = files_path(key);
                 let untouched_file = path.is_some_and(|path| !footprint::ACCOUNT_FILES.iter().any(|file| footprint::overlaps(&path, file)));
                 untouched_file || footprint::UNTOUCHED_BY_ACCOUNTS.contains(&key.name.as_str())
             }),
@@ -71,6 +68,12 @@ impl FactCache {
     pub fn insert(&mut self, context: &str, key: FactKey, value: Value) {
         self.values.insert((context.to_owned(), key), value);
     }
+}
+
+/// The path a `files` fact is about, when it is a plain absolute one.
+fn files_path(key: &FactKey) -> Option<String> {
+    let path = key.name.starts_with("files.").then(|| key.values.get("path")).flatten();
+    path.and_then(Value::as_str).and_then(footprint::plain_absolute)
 }
 
 /// A [`FactSource`] over a cache that records what it lacks.
